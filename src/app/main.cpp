@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// app/main.cpp - the `extsys` command line.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "app/run_command.h"
+#include "config.h"
+#include "launcher/launcher.h"
+
+int main(int argc, char** argv) {
+  CLI::App app(
+      "extsys - CHECK_FIELDS feature probes for openat2, clone3 and mount_setattr, on any "
+      "kernel.",
+      "extsys");
+  app.require_subcommand(1);
+  app.footer("Run `extsys COMMAND --help` for a command's options.");
+  app.set_version_flag("--version", std::string("extsys ") + EXTSYS_VERSION);
+
+  extsys::app::RunOptions run;
+  std::vector<std::string> command = extsys::app::splitCommand(argc, argv);
+  CLI::App* runCmd = extsys::app::addRunCommand(app, run);
+  CLI::App* versionCmd = app.add_subcommand("version", "Print the version.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    // Usage errors of `run` use the launcher's status so they cannot be
+    // mistaken for PROGRAM's own exit status.
+    if (rc != 0 && runCmd->parsed())
+      return extsys::launcher::kExitLauncherFailed;
+    return rc == 0 ? 0 : 2;
+  }
+
+  if (versionCmd->parsed()) {
+    std::printf("extsys %s\n", EXTSYS_VERSION);
+    return 0;
+  }
+  if (runCmd->parsed()) {
+    std::vector<std::string> rest = runCmd->remaining();
+    if (!command.empty() && !rest.empty()) {
+      std::fprintf(stderr, "extsys: run: unexpected argument '%s' before '--' (see extsys run --help)\n",
+                   rest.front().c_str());
+      return extsys::launcher::kExitLauncherFailed;
+    }
+    run.command = command.empty() ? rest : command;
+    return extsys::app::runCommand(std::move(run));
+  }
+  return 2;
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+// app/run_command.cpp - `extsys run [options] -- PROGRAM [ARGS...]`.
+#include "app/run_command.h"
+
+#include <unistd.h>
+
+#include "base/log.h"
+#include "filter/probe_filter.h"
+#include "kernel/answers.h"
+#include "kernel/uapi_compat.h"
+#include "launcher/launcher.h"
+#include "supervisor/supervisor.h"
+
+namespace extsys::app {
+namespace {
+
+// Everything the supervisor process does, from start-up to exit.
+int superviseMain(launcher::Handshake& h, const RunOptions& o) {
+  auto fail = [&](const Error& e) {
+    h.ready(e);
+    return 1;
+  };
+  auto version = kernel::KernelVersion::running();
+  if (!version)
+    return fail(version.error());
+  const kernel::ProbeAnswers answers = kernel::buildAnswers(kernel::featuresForVersion(*version));
+
+  supervisor::SupervisorOptions so;
+  so.probe.probeErrno = o.probeErrno;
+  so.probe.pageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  so.syncWakeUp = o.syncWakeUp == "on"    ? supervisor::SyncWakeUp::On
+                  : o.syncWakeUp == "off" ? supervisor::SyncWakeUp::Off
+                                          : supervisor::SyncWakeUp::Auto;
+  auto sup = supervisor::Supervisor::create(answers, so);
+  if (!sup)
+    return fail(sup.error());
+
+  auto listener = h.awaitListener();
+  if (!listener)
+    return 0;  // the launcher failed and said why
+
+  const bool logToStderr = o.logFile == "-";
+  if (!o.logFile.empty() && !logToStderr) {
+    if (auto st = log::toFile(o.logFile, "supervisor"); !st)
+      return fail(st.error());
+  } else if (logToStderr) {
+    (void)log::toStderr("supervisor");
+  }
+  h.ready(okStatus());
+  launcher::detachStdio(logToStderr ? launcher::KeepStderr::Yes : launcher::KeepStderr::No);
+  if (o.logFile.empty())
+    log::toNowhere();
+
+  if (auto st = sup->serve(std::move(*listener)); !st) {
+    log::supervisor().error("Failed to serve the listener: {}", st.error().message());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run PROGRAM with CHECK_FIELDS probes answered (exec in place).\n"
+      "Usage: extsys run [OPTIONS] [--] PROGRAM [ARGS...]");
+  run->footer(
+      "PROGRAM keeps extsys's pid, parent, terminal, process group and exit status.\n"
+      "Every openat2, clone3 and mount_setattr call whose size argument has bit 63\n"
+      "(CHECK_FIELDS) set is answered as the RFC v3 kernel would; all other calls\n"
+      "go straight to the kernel.\n\n"
+      "Exit status: PROGRAM's, or 125 if extsys failed, 126 if PROGRAM cannot be\n"
+      "executed, 127 if it was not found.\n\n"
+      "Examples:\n"
+      "  extsys run -- ./my-program --its-flag\n"
+      "  extsys run --probe-errno 200 -- ./my-program   # avoid 134 (EFTYPE on 7.2+)\n"
+      "  extsys run --log-level debug --log-file /tmp/extsys.log -- ./my-program");
+  run->add_option("--probe-errno", o.probeErrno,
+                  "errno a successful probe returns (default 134 = EEXTSYS_NOOP of the RFC; "
+                  "on Linux >= 7.2, 134 also means EFTYPE)")
+      ->check(CLI::Range(1, 4095));
+  run->add_option("--log-level", o.logLevel, "trace|debug|info|warn|error|off (default warn)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical",
+                             "off"}));
+  run->add_option("--log-file", o.logFile,
+                  "where the supervisor logs once PROGRAM runs; '-' keeps stderr (which "
+                  "then stays open as long as the supervisor lives). Default: start-up "
+                  "errors only");
+  run->add_option("--nested", o.nested,
+                  "when PROGRAM is already under another seccomp listener: fail (exit 125) "
+                  "or passthrough (run it without extsys)")
+      ->check(CLI::IsMember({"fail", "passthrough"}));
+  run->add_option("--sync-wakeup", o.syncWakeUp,
+                  "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+): auto|on|off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  // PROGRAM and its arguments are split off before parsing (see
+  // splitCommand); without `--`, the first non-option ends extsys's options.
+  run->prefix_command();
+  return run;
+}
+
+std::vector<std::string> splitCommand(int& argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "run") {
+      for (int j = i + 1; j < argc; ++j)
+        if (std::string_view(argv[j]) == "--") {
+          std::vector<std::string> command(argv + j + 1, argv + argc);
+          argc = j;
+          return command;
+        }
+      return {};
+    }
+    if (argv[i][0] != '-')
+      return {};  // another subcommand
+  }
+  return {};
+}
+
+int runCommand(RunOptions o) {
+  if (o.command.empty()) {
+    log::app().error("run: no PROGRAM given (usage: extsys run [OPTIONS] -- PROGRAM [ARGS...])");
+    return launcher::kExitLauncherFailed;
+  }
+  if (!o.command.front().empty() && o.command.front().front() == '-') {
+    log::app().error("run: unknown option '{}' (see extsys run --help)", o.command.front());
+    return launcher::kExitLauncherFailed;
+  }
+  auto level = log::parseLevel(o.logLevel);
+  if (!level) {
+    log::app().error("{}", level.error().message());
+    return launcher::kExitLauncherFailed;
+  }
+  log::setLevel(*level);
+  if (!o.logFile.empty() && o.logFile != "-" && o.logFile.front() != '/') {
+    // The supervisor runs in "/": make the path absolute now.
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) == nullptr) {
+      log::app().error("cannot resolve --log-file '{}': current directory unknown", o.logFile);
+      return launcher::kExitLauncherFailed;
+    }
+    o.logFile = std::string(cwd) + "/" + o.logFile;
+  }
+
+  launcher::LaunchSpec spec;
+  spec.argv = o.command;
+  spec.nested = o.nested == "passthrough" ? launcher::NestedMode::Passthrough
+                                          : launcher::NestedMode::Fail;
+  auto program = filter::buildProbeFilter(kernel::syscallTable());
+  if (!program) {
+    log::app().error("cannot build the seccomp filter: {}", program.error().message());
+    return launcher::kExitLauncherFailed;
+  }
+  spec.program = std::move(*program);
+  return launcher::runInPlace(spec, [&o](launcher::Handshake& h) { return superviseMain(h, o); });
+}
+
+}  // namespace extsys::app

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// app/run_command.h - `extsys run`: options and the glue between launcher and
+// supervisor.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace extsys::app {
+
+struct RunOptions {
+  int probeErrno = 134;
+  std::string logLevel = "warn";
+  std::string logFile;
+  std::string nested = "fail";
+  std::string syncWakeUp = "auto";
+  std::vector<std::string> command;
+};
+
+// Registers `run` on the app; the options are filled in by parsing.
+CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
+
+// `extsys ... run [OPTIONS] -- PROGRAM ARGS`: removes `-- PROGRAM ARGS` from
+// argv (CLI11 2.1 mishandles `--` in prefix commands) and returns them.
+std::vector<std::string> splitCommand(int& argc, char** argv);
+
+// Runs it: returns only on failure (exit status 125, 126 or 127).
+int runCommand(RunOptions options);
+
+}  // namespace extsys::app

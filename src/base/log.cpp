@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// base/log.cpp - spdlog setup.
+#include "base/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
+
+#include <array>
+
+namespace extsys::log {
+namespace {
+
+// Synchronous, single-threaded-safe loggers (the supervisor is one thread);
+// no background thread, so fork() stays safe.
+struct Registry {
+  std::shared_ptr<spdlog::logger> supervisor = make("supervisor");
+  std::shared_ptr<spdlog::logger> launcher = make("run");
+  std::shared_ptr<spdlog::logger> app = make("extsys");
+  spdlog::level::level_enum level = spdlog::level::warn;
+
+  static std::shared_ptr<spdlog::logger> make(const char* name) {
+    auto l = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stderr_sink_st>());
+    l->set_level(spdlog::level::warn);
+    l->set_pattern("extsys: %v");
+    return l;
+  }
+  std::array<spdlog::logger*, 3> all() { return {supervisor.get(), launcher.get(), app.get()}; }
+
+  void useSink(const spdlog::sink_ptr& sink, const std::string& pattern) {
+    for (auto* l : all()) {
+      l->sinks().clear();
+      l->sinks().push_back(sink);
+      l->set_pattern(pattern);
+      l->set_level(level);
+      l->flush_on(spdlog::level::trace);
+    }
+  }
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+spdlog::logger& supervisor() { return *registry().supervisor; }
+spdlog::logger& launcher() { return *registry().launcher; }
+spdlog::logger& app() { return *registry().app; }
+
+Result<spdlog::level::level_enum> parseLevel(const std::string& name) {
+  static constexpr std::array<std::pair<const char*, spdlog::level::level_enum>, 8> kLevels{{
+      {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
+      {"info", spdlog::level::info}, {"warn", spdlog::level::warn},
+      {"warning", spdlog::level::warn}, {"error", spdlog::level::err},
+      {"critical", spdlog::level::critical}, {"off", spdlog::level::off},
+  }};
+  for (const auto& [n, l] : kLevels)
+    if (name == n)
+      return l;
+  return Error(EINVAL, "unknown log level '" + name +
+                           "' (expected trace, debug, info, warn, error, critical or off)");
+}
+
+void setLevel(spdlog::level::level_enum level) {
+  registry().level = level;
+  for (auto* l : registry().all())
+    l->set_level(level);
+}
+
+Status toStderr(const std::string& role) {
+  registry().useSink(std::make_shared<spdlog::sinks::stderr_sink_st>(),
+                     "extsys " + role + "[" + std::to_string(getpid()) + "]: %l: %v");
+  return okStatus();
+}
+
+Status toFile(const std::string& path, const std::string& role) {
+  spdlog::sink_ptr sink;
+  try {  // spdlog reports file errors by exception; this adapter is the only catch.
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(path, /*truncate=*/false);
+  } catch (const spdlog::spdlog_ex& e) {
+    return Error(EIO, "cannot open log file '" + path + "': " + e.what());
+  }
+  registry().useSink(sink, "%Y-%m-%dT%H:%M:%S.%f extsys " + role + "[" +
+                               std::to_string(getpid()) + "] %l: %v");
+  return okStatus();
+}
+
+void toNowhere() {
+  registry().useSink(std::make_shared<spdlog::sinks::null_sink_st>(), "%v");
+  for (auto* l : registry().all())
+    l->set_level(spdlog::level::off);
+}
+
+}  // namespace extsys::log

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// kernel/notify.cpp - seccomp listener ioctls.
+#include "kernel/notify.h"
+
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/sys.h"
+#include "kernel/uapi_compat.h"
+
+namespace extsys::kernel {
+
+// The layout assumptions the supervisor relies on.
+static_assert(offsetof(seccomp_notif, id) == 0);
+static_assert(offsetof(seccomp_notif, pid) == 8);
+static_assert(offsetof(seccomp_notif, data) == 16);
+static_assert(offsetof(seccomp_data, nr) == 0 && offsetof(seccomp_data, arch) == 4);
+static_assert(offsetof(seccomp_data, args) == 16);
+static_assert(offsetof(seccomp_notif_resp, error) == 16);
+
+void NotifyFd::FreeDeleter::operator()(void* p) const { std::free(p); }
+
+Result<NotifSizes> notifSizes() {
+  seccomp_notif_sizes s{};
+  if (sys::seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &s) != 0)
+    return Error::fromErrno(errno, "seccomp(SECCOMP_GET_NOTIF_SIZES)");
+  return NotifSizes{s.seccomp_notif, s.seccomp_notif_resp, s.seccomp_data};
+}
+
+NotifyFd::NotifyFd(UniqueFd fd, NotifSizes sizes)
+    : fd_(std::move(fd)),
+      sizes_(sizes),
+      req_(static_cast<uint8_t*>(std::calloc(1, sizes.notif))),
+      resp_(static_cast<uint8_t*>(std::calloc(1, sizes.resp))) {}
+
+Result<NotifyFd> NotifyFd::create(UniqueFd listener) {
+  auto sizes = notifSizes();
+  if (!sizes)
+    return std::move(sizes).error();
+  // Never smaller than the structs we read and write ourselves.
+  sizes->notif = std::max<uint16_t>(sizes->notif, sizeof(seccomp_notif));
+  sizes->resp = std::max<uint16_t>(sizes->resp, sizeof(seccomp_notif_resp));
+  NotifyFd n(std::move(listener), *sizes);
+  if (!n.req_ || !n.resp_)
+    return Error(ENOMEM, "allocating notification buffers");
+  return n;
+}
+
+int NotifyFd::recv() {
+  std::memset(req_.get(), 0, sizes_.notif);  // RECV wants a zeroed buffer
+  if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_RECV, req_.get()) != 0)
+    return errno;
+  return 0;
+}
+
+bool NotifyFd::idValid(uint64_t id) const {
+  for (;;) {
+    if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
+      return true;
+    if (errno != EINTR)
+      return false;
+  }
+}
+
+int NotifyFd::sendError(uint64_t id, int err) {
+  std::memset(resp_.get(), 0, sizes_.resp);
+  auto* r = reinterpret_cast<seccomp_notif_resp*>(resp_.get());
+  r->id = id;
+  r->error = -err;
+  r->val = 0;
+  r->flags = 0;
+  for (;;) {
+    if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, r) == 0)
+      return 0;
+    if (errno != EINTR)
+      return errno;
+  }
+}
+
+int NotifyFd::enableSyncWakeUp() {
+  if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) != 0)
+    return errno;
+  return 0;
+}
+
+}  // namespace extsys::kernel

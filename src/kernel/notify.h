@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// kernel/notify.h - the seccomp user-notification listener: raw ioctls, because
+// libseccomp 2.5 lacks WAIT_KILLABLE_RECV, SET_FLAGS and ADDFD_FLAG_SEND.
+#pragma once
+
+#include <linux/seccomp.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace extsys::kernel {
+
+struct NotifSizes {
+  uint16_t notif = 0;
+  uint16_t resp = 0;
+  uint16_t data = 0;
+};
+
+// SECCOMP_GET_NOTIF_SIZES: the kernel's struct sizes, which may be larger than
+// the ones our headers know.
+[[nodiscard]] Result<NotifSizes> notifSizes();
+
+// A listener with receive and response buffers sized for the running kernel.
+// Not thread-safe: one NotifyFd per receiving thread.
+class NotifyFd {
+public:
+  [[nodiscard]] static Result<NotifyFd> create(UniqueFd listener);
+
+  int fd() const { return fd_.get(); }
+
+  // SECCOMP_IOCTL_NOTIF_RECV into a zeroed buffer. Returns 0 or an errno
+  // (EINTR, ENOENT: the target went away before we received it).
+  int recv();
+  const seccomp_notif& notif() const { return *reinterpret_cast<const seccomp_notif*>(req_.get()); }
+
+  // SECCOMP_IOCTL_NOTIF_ID_VALID: true while the target still waits for us.
+  bool idValid(uint64_t id) const;
+
+  // SECCOMP_IOCTL_NOTIF_SEND of {id, val 0, error -err}. Retries EINTR;
+  // returns 0 or an errno (ENOENT: the target is gone or was interrupted).
+  int sendError(uint64_t id, int err);
+
+  // SECCOMP_IOCTL_NOTIF_SET_FLAGS(SYNC_WAKE_UP), 6.6+. Returns 0 or an errno.
+  int enableSyncWakeUp();
+
+private:
+  NotifyFd(UniqueFd fd, NotifSizes sizes);
+
+  UniqueFd fd_;
+  NotifSizes sizes_;
+  struct FreeDeleter {
+    void operator()(void* p) const;
+  };
+  std::unique_ptr<uint8_t[], FreeDeleter> req_;
+  std::unique_ptr<uint8_t[], FreeDeleter> resp_;
+};
+
+}  // namespace extsys::kernel

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// supervisor/probe_handler.h - answers one CHECK_FIELDS notification exactly
+// as the RFC v3 kernel code would: checks in the kernel's order, then the
+// prebuilt image written with copy_struct_to_user semantics.
+#pragma once
+
+#include <linux/seccomp.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "kernel/answers.h"
+#include "kernel/notify.h"
+
+namespace extsys::supervisor {
+
+struct ProbeConfig {
+  int probeErrno = 134;   // the answer errno (EEXTSYS_NOOP by default)
+  uint64_t pageSize = 4096;
+};
+
+struct Counters {
+  uint64_t answered = 0;    // got the probe errno
+  uint64_t rejected = 0;    // EINVAL / E2BIG / ENOSYS from the checks
+  uint64_t faulted = 0;     // EFAULT while writing the image
+  uint64_t gone = 0;        // target vanished before the answer
+  uint64_t unwritable = 0;  // could not write (EPERM, pid not visible): native answer
+};
+
+// What to do with a notification.
+struct Reply {
+  enum class Kind : uint8_t { Send, Drop } kind = Kind::Send;
+  int err = 0;  // errno to answer with (positive)
+};
+
+class ProbeHandler {
+public:
+  ProbeHandler(const kernel::ProbeAnswers& answers, ProbeConfig config);
+
+  // Decides and, where the checks pass, writes the answer image into the
+  // target. `listener` is used for NOTIF_ID_VALID right before the write, so
+  // a recycled pid never receives our bytes.
+  Reply handle(const seccomp_notif& n, const kernel::NotifyFd& listener, Counters& counters) const;
+
+  // nr -> descriptor, for notifications of this ABI.
+  const kernel::SyscallDesc* lookup(uint32_t arch, int nr) const;
+
+private:
+  kernel::ProbeAnswers answers_;
+  ProbeConfig config_;
+  uint32_t arch_;
+  struct NrEntry {
+    int nr;
+    kernel::SyscallId id;
+  };
+  std::array<NrEntry, kernel::kSyscallCount> nrs_{};
+};
+
+}  // namespace extsys::supervisor

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+// supervisor/supervisor.cpp - the notification loop.
+#include "supervisor/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/time.h>
+
+#include <cerrno>
+
+#include "base/errno_name.h"
+#include "base/log.h"
+
+namespace extsys::supervisor {
+namespace {
+
+// RECV sleeps even on a non-blocking fd. On kernels before the 2024 wake-up
+// fix, a notification withdrawn between poll() and RECV (its task killed)
+// leaves RECV asleep although no task is left. A 1 s interval timer whose
+// handler does nothing interrupts such a RECV (EINTR), and the loop goes back
+// to poll(), which then reports POLLHUP. Costs one signal a second.
+void onWatchdog(int) {}
+
+Status armRecvWatchdog() {
+  struct sigaction sa {};
+  sa.sa_handler = onWatchdog;
+  sa.sa_flags = 0;  // no SA_RESTART: RECV must return EINTR
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGALRM, &sa, nullptr) != 0)
+    return Error::fromErrno(errno, "sigaction(SIGALRM)");
+  itimerval it{};
+  it.it_interval.tv_sec = 1;
+  it.it_value.tv_sec = 1;
+  if (setitimer(ITIMER_REAL, &it, nullptr) != 0)
+    return Error::fromErrno(errno, "setitimer");
+  return okStatus();
+}
+
+}  // namespace
+
+Result<Supervisor> Supervisor::create(const kernel::ProbeAnswers& answers,
+                                      SupervisorOptions options) {
+  if (options.probe.probeErrno <= 0 || options.probe.probeErrno >= 4096)
+    return Error(EINVAL, "probe errno must be between 1 and 4095");
+  if (options.probe.pageSize == 0 || options.probe.pageSize > 65536)
+    return Error(EINVAL, "unsupported page size " + std::to_string(options.probe.pageSize));
+  return Supervisor(answers, options);
+}
+
+Status Supervisor::serve(UniqueFd listenerFd) {
+  auto made = kernel::NotifyFd::create(std::move(listenerFd));
+  if (!made)
+    return std::move(made).error();
+  kernel::NotifyFd& listener = *made;
+
+  if (options_.syncWakeUp != SyncWakeUp::Off) {
+    // Wake the target on the CPU that answers it (6.6+). Optional: older
+    // kernels simply lack it.
+    if (int err = listener.enableSyncWakeUp(); err != 0) {
+      if (options_.syncWakeUp == SyncWakeUp::On)
+        log::supervisor().warn("SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP unavailable: {}, ignoring",
+                               errnoDescribe(err));
+      else
+        log::supervisor().debug("SYNC_WAKE_UP unavailable: {}", errnoName(err));
+    }
+  }
+  if (auto st = armRecvWatchdog(); !st)
+    return std::move(st).error();
+
+  pollfd pfd{listener.fd(), POLLIN, 0};
+  for (;;) {
+    pfd.revents = 0;
+    int rc = poll(&pfd, 1, -1);
+    if (rc < 0) {
+      if (errno == EINTR)
+        continue;
+      return Error::fromErrno(errno, "poll(listener)");
+    }
+    if (pfd.revents & POLLIN) {
+      int err = listener.recv();
+      if (err == EINTR || err == ENOENT)
+        continue;  // interrupted, or the target left before we received it
+      if (err != 0)
+        return Error::fromErrno(err, "SECCOMP_IOCTL_NOTIF_RECV");
+      const seccomp_notif& n = listener.notif();
+      const Reply r = handler_.handle(n, listener, counters_);
+      if (r.kind == Reply::Kind::Send) {
+        err = listener.sendError(n.id, r.err);
+        if (err == ENOENT)
+          ++counters_.gone;  // killed or interrupted meanwhile: normal
+        else if (err != 0)
+          log::supervisor().warn("Failed to send answer to pid {}: {}, ignoring", n.pid,
+                                 errnoDescribe(err));
+      }
+      continue;
+    }
+    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+      log::supervisor().debug("listener has no tasks left: answered {}, rejected {}, "
+                              "faulted {}, gone {}, unwritable {}",
+                              counters_.answered, counters_.rejected, counters_.faulted,
+                              counters_.gone, counters_.unwritable);
+      return okStatus();
+    }
+  }
+}
+
+}  // namespace extsys::supervisor
