@@ -15,18 +15,19 @@ std::optional<KernelVersion> KernelVersion::parse(std::string_view release) {
   int* parts[3] = {&v.major, &v.minor, &v.patch};
   const char* p = release.data();
   const char* end = release.data() + release.size();
+  int parsed = 0;
   for (int i = 0; i < 3; ++i) {
     auto [next, ec] = std::from_chars(p, end, *parts[i]);
-    if (ec != std::errc()) {
-      if (i < 2)
-        return std::nullopt;
+    if (ec != std::errc())
       break;
-    }
+    ++parsed;
     p = next;
     if (p == end || *p != '.')
       break;
     ++p;
   }
+  if (parsed < 2)
+    return std::nullopt;
   if (v.major <= 0)
     return std::nullopt;
   return v;

@@ -622,7 +622,7 @@ static void addf(const char *name, int (*fn)(void)) {
 static void init_cases(void) {
     static const int mis[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 17, 87};
     static char mname[13][40];
-    const size_t P = g_page, k3 = g_ksize[SC_CLONE3];
+    const size_t P = g_page;
     const int o = SC_OPENAT2, c = SC_CLONE3, m = SC_MOUNT, G = FILL_GARBAGE, AB = FILL_AB;
     /* a) selftests 5a, 5b, 5d, 5e - stricter */
     for (int i = 0; i < 13; i++) {
@@ -675,17 +675,16 @@ static void init_cases(void) {
     add("mount_setattr_cf_ignore_dfd_neg1_path_null", SP(.sc = m, .size = CF | 32, .args = 1, .dfd = -1, .path = NULL, .buflen = 32, .fill = G));
     add("mount_setattr_cf_ignore_dfd_9999_path_bad", SP(.sc = m, .size = CF | 32, .args = 1, .dfd = 9999, .path = (const char *)1, .buflen = 32, .fill = G));
     /* f) faults */
-    static const char *fn[SC_N][4] = {
-        {"openat2_cf_fault_null", "openat2_cf_fault_readonly", "openat2_cf_fault_tail", "openat2_cf_fault_head"},
-        {"clone3_cf_fault_null", "clone3_cf_fault_readonly", "clone3_cf_fault_tail", "clone3_cf_fault_head"},
-        {"mount_setattr_cf_fault_null", "mount_setattr_cf_fault_readonly", "mount_setattr_cf_fault_tail",
-         "mount_setattr_cf_fault_head"}};
+    static const char *fk[4] = {"null", "readonly", "tail", "head"};
+    static char fname[SC_N][4][48];
     for (int sc = 0; sc < SC_N; sc++) {
-        size_t ks = sc == SC_CLONE3 ? k3 : g_ksize[sc];
-        add(fn[sc][0], SP(.sc = sc, .size = CF | ks, .fault = F_NULL));
-        add(fn[sc][1], SP(.sc = sc, .size = CF | (ks + 16), .buflen = ks + 16, .fill = G, .fault = F_RO));
-        add(fn[sc][2], SP(.sc = sc, .size = CF | (ks + 16), .buflen = ks + 16, .fill = G, .fault = F_TAIL));
-        add(fn[sc][3], SP(.sc = sc, .size = CF | ks, .buflen = ks, .fill = G, .fault = F_HEAD));
+        size_t ks = g_ksize[sc];
+        for (int f = 0; f < 4; f++)
+            snprintf(fname[sc][f], sizeof fname[sc][f], "%s_cf_fault_%s", SCN[sc], fk[f]);
+        add(fname[sc][0], SP(.sc = sc, .size = CF | ks, .fault = F_NULL));
+        add(fname[sc][1], SP(.sc = sc, .size = CF | (ks + 16), .buflen = ks + 16, .fill = G, .fault = F_RO));
+        add(fname[sc][2], SP(.sc = sc, .size = CF | (ks + 16), .buflen = ks + 16, .fill = G, .fault = F_TAIL));
+        add(fname[sc][3], SP(.sc = sc, .size = CF | ks, .buflen = ks, .fill = G, .fault = F_HEAD));
     }
     /* g), h), i) */
     addf("unpriv_probes", c_unpriv);
@@ -876,7 +875,7 @@ static int cmd_daemon(const char *path) {
     g_capture = 1;
     int fails = basic_three("daemon");
     if (fails)
-        snprintf(msg, sizeof msg, "fail: %.4000s\n", g_cap);
+        snprintf(msg, sizeof msg, "fail: %.1500s\n", g_cap);
     else
         snprintf(msg, sizeof msg, "ok\n");
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());

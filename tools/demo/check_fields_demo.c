@@ -83,17 +83,17 @@ static void field(const char *label, uint64_t v, const struct bit *bits, const c
         if ((rest & b->mask) != b->mask)
             continue;
         rest &= ~b->mask;
-        if (col + (int)strlen(b->name) > width) {
+        if (col > indent && col + 1 + (int)strlen(b->name) > width) {
             printf("\n%*s", indent, "");
             col = indent;
         }
-        col += printf("%s ", b->name);
+        col += printf("%s%s", col > indent ? " " : "", b->name);
     }
     if (rest) {
         snprintf(extra, sizeof extra, "(unknown bits 0x%llx)", (unsigned long long)rest);
-        if (col + (int)strlen(extra) > width)
-            printf("\n%*s", indent, "");
-        printf("%s", extra);
+        if (col > indent && col + 1 + (int)strlen(extra) > width)
+            printf("\n%*s", indent, ""), col = indent;
+        printf("%s%s", col > indent ? " " : "", extra);
     }
     if (!v)
         printf("(none)");
@@ -136,7 +136,7 @@ static void known_size(const uint64_t *s, int nfields, const char *how) {
     for (int i = 0; i < nfields; i++)
         if (s[i])
             last = i;
-    printf("  => the kernel knows a %d-byte struct%s\n\n", (last + 1) * 8, how);
+    printf("  => struct size known to the kernel: %d bytes%s\n\n", (last + 1) * 8, how);
 }
 
 int main(void) {
@@ -159,7 +159,8 @@ int main(void) {
         answered++;
         field("flags", how[0], OPEN_BITS, NULL);
         char m[64];
-        snprintf(m, sizeof m, "mode bits 0%llo", (unsigned long long)how[1]);
+        snprintf(m, sizeof m, "mode bits 0%llo%s", (unsigned long long)how[1],
+                 how[1] == 07777 ? " (S_ISUID|S_ISGID|S_ISVTX|0777)" : "");
         field("mode", how[1], NULL, m);
         field("resolve", how[2], RESOLVE_BITS, NULL);
         known_size(how, 3, "");
