@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// probe_semantics_test - every case of tests/targets/probe_cases.c (the RFC
+// v3 selftests made stricter, odd sizes, faults, threads, descendants) run
+// under the real `extsys run` on the running kernel, dynamic and static; and
+// the same cases without extsys, where the kernel must answer as a kernel
+// without CHECK_FIELDS does.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "subprocess.h"
+
+namespace extsys::test {
+namespace {
+
+std::vector<std::string> caseNames() {
+  const char* bin = std::getenv("PROBE_CASES");
+  if (bin == nullptr)
+    return {};
+  RunResult r = run({{bin, "list"}, {}, 30, {}});
+  std::vector<std::string> names;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty())
+      names.push_back(line);
+  return names;
+}
+
+const std::vector<std::string>& cases() {
+  static const std::vector<std::string> names = caseNames();
+  return names;
+}
+
+TEST(ProbeCases, ListIsComplete) {
+  // Guards against a silently empty parameter list.
+  EXPECT_GE(cases().size(), 60u);
+}
+
+class Emulated : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Emulated, DynamicBinaryUnderExtsys) {
+  RunResult r = run({{binary("EXTSYS"), "run", "--", binary("PROBE_CASES"), "run", GetParam()},
+                     {"EXTSYS_EXPECT=emulated"}, 120, {}});
+  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+}
+
+TEST_P(Emulated, StaticBinaryUnderExtsys) {
+  RunResult r = run({{binary("EXTSYS"), "run", "--", binary("PROBE_CASES_STATIC"), "run", GetParam()},
+                     {"EXTSYS_EXPECT=emulated"}, 120, {}});
+  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+}
+
+TEST_P(Emulated, KernelAloneHasNoCheckFields) {
+  RunResult r = run({{binary("PROBE_CASES"), "run", GetParam()}, {"EXTSYS_EXPECT=native"}, 120, {}});
+  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCases, Emulated, ::testing::ValuesIn(cases()),
+                         [](const auto& p) { return p.param; });
+
+TEST(ProbeErrno, IsConfigurable) {
+  RunResult r = run({{binary("EXTSYS"), "run", "--probe-errno", "200", "--", binary("PROBE_CASES"),
+                      "run", "clone3_cf_v2", "openat2_cf_misalign_3", "mount_setattr_cf_56"},
+                     {"EXTSYS_PROBE_ERRNO=200"}, 60, {}});
+  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+  // And the default is 134: expecting 200 under the default must fail.
+  r = run({{binary("EXTSYS"), "run", "--", binary("PROBE_CASES"), "run", "clone3_cf_v2"},
+           {"EXTSYS_PROBE_ERRNO=200"}, 60, {}});
+  EXPECT_EQ(r.exitCode(), 1) << r.describe();
+}
+
+TEST(Demo, LearnsEveryFeatureUnderExtsys) {
+  RunResult r = run({{binary("EXTSYS"), "run", "--", binary("DEMO")}, {}, 60, {}});
+  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_NE(r.out.find("CLONE_INTO_CGROUP"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("RESOLVE_CACHED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MOUNT_ATTR_IDMAP"), std::string::npos) << r.out;
+  r = run({{binary("DEMO")}, {}, 60, {}});
+  EXPECT_EQ(r.exitCode(), 1) << "without extsys this kernel has no CHECK_FIELDS\n" << r.describe();
+}
+
+}  // namespace
+}  // namespace extsys::test

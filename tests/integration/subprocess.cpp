@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+// integration/subprocess.cpp - fork/exec with pipes and a deadline.
+#include "subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+namespace extsys::test {
+
+bool RunResult::exited() const { return WIFEXITED(status); }
+int RunResult::exitCode() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+int RunResult::signal() const { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
+
+std::string RunResult::describe() const {
+  std::string s = timedOut ? "TIMED OUT, " : "";
+  if (exited())
+    s += "exit " + std::to_string(exitCode());
+  else if (signal() != 0)
+    s += std::string("signal ") + strsignal(signal());
+  return s + "\n--- stdout:\n" + out + "\n--- stderr:\n" + err;
+}
+
+static double now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+RunResult run(const RunSpec& spec) {
+  int outp[2], errp[2];
+  if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe2");
+  RunResult r;
+  r.pid = fork();
+  if (r.pid == 0) {
+    dup2(outp[1], 1);
+    dup2(errp[1], 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    rlimit core{0, 0};
+    setrlimit(RLIMIT_CORE, &core);
+    for (const auto& e : spec.env)
+      putenv(strdup(e.c_str()));
+    if (spec.inChild)
+      spec.inChild();
+    std::vector<char*> argv;
+    for (const auto& a : spec.argv)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(99);
+  }
+  close(outp[1]);
+  close(errp[1]);
+  pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+  const double deadline = now() + spec.timeoutSec;
+  int open = 2;
+  while (open > 0) {
+    int left = static_cast<int>((deadline - now()) * 1000);
+    if (left <= 0) {
+      r.timedOut = true;
+      kill(r.pid, SIGKILL);
+      break;
+    }
+    if (poll(fds, 2, left) < 0 && errno != EINTR)
+      break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+        continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open;
+      } else {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0)
+      close(f.fd);
+  waitpid(r.pid, &r.status, 0);
+  return r;
+}
+
+std::string binary(const char* envName) {
+  const char* p = std::getenv(envName);
+  if (p == nullptr)
+    throw std::runtime_error(std::string(envName) + " is not set (run through meson test)");
+  return p;
+}
+
+}  // namespace extsys::test
