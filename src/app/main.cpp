@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "app/features_command.h"
 #include "app/run_command.h"
 #include "config.h"
 #include "launcher/launcher.h"
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   extsys::app::RunOptions run;
   std::vector<std::string> command = extsys::app::splitCommand(argc, argv);
   CLI::App* runCmd = extsys::app::addRunCommand(app, run);
+  extsys::app::FeaturesOptions features;
+  CLI::App* featuresCmd = extsys::app::addFeaturesCommand(app, features);
   CLI::App* versionCmd = app.add_subcommand("version", "Print the version.");
 
   try {
@@ -37,6 +40,8 @@ int main(int argc, char** argv) {
     std::printf("extsys %s\n", EXTSYS_VERSION);
     return 0;
   }
+  if (featuresCmd->parsed())
+    return extsys::app::featuresCommand(features);
   if (runCmd->parsed()) {
     std::vector<std::string> rest = runCmd->remaining();
     if (!command.empty() && !rest.empty()) {

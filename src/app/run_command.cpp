@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "config.h"
+#include "kernel/current_features.h"
 #include "filter/probe_filter.h"
 #include "kernel/answers.h"
 #include "kernel/uapi_compat.h"
@@ -20,10 +22,13 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o) {
     h.ready(e);
     return 1;
   };
-  auto version = kernel::KernelVersion::running();
-  if (!version)
-    return fail(version.error());
-  const kernel::ProbeAnswers answers = kernel::buildAnswers(kernel::featuresForVersion(*version));
+  // Runs while the launcher installs the filter: discovery (or the cache)
+  // and every answer image, before the first probe can arrive.
+  auto lookup = kernel::currentKernelFeatures(
+      o.noCache ? kernel::CacheMode::Bypass : kernel::CacheMode::Use, EXTSYS_VERSION);
+  if (!lookup)
+    return fail(lookup.error());
+  const kernel::ProbeAnswers answers = kernel::buildAnswers(lookup->features);
 
   supervisor::SupervisorOptions so;
   so.probe.probeErrno = o.probeErrno;
@@ -50,6 +55,13 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o) {
   launcher::detachStdio(logToStderr ? launcher::KeepStderr::Yes : launcher::KeepStderr::No);
   if (o.logFile.empty())
     log::toNowhere();
+  log::supervisor().debug("kernel features: cache {}{}, {:.0f} us", kernel::cacheStateName(lookup->cache),
+                          lookup->cacheNote.empty() ? "" : " (" + lookup->cacheNote + ")",
+                          lookup->micros);
+  for (const auto& d : kernel::syscallTable())
+    for (const auto& x : lookup->features.report(d.id).disagreements)
+      log::supervisor().warn("{} {}: probe and version table disagree (table {:#x}, probe {:#x}); "
+                             "using the probe", d.name, x.field, x.table, x.probe);
 
   if (auto st = sup->serve(std::move(*listener)); !st) {
     log::supervisor().error("Failed to serve the listener: {}", st.error().message());
@@ -91,6 +103,8 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
                   "when PROGRAM is already under another seccomp listener: fail (exit 125) "
                   "or passthrough (run it without extsys)")
       ->check(CLI::IsMember({"fail", "passthrough"}));
+  run->add_flag("--no-cache", o.noCache,
+               "discover the kernel's features again instead of using the per-boot cache");
   run->add_option("--sync-wakeup", o.syncWakeUp,
                   "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+): auto|on|off")
       ->check(CLI::IsMember({"auto", "on", "off"}));

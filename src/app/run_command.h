@@ -16,6 +16,7 @@ struct RunOptions {
   std::string logFile;
   std::string nested = "fail";
   std::string syncWakeUp = "auto";
+  bool noCache = false;
   std::vector<std::string> command;
 };
 

@@ -47,14 +47,24 @@ std::string KernelVersion::str() const {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
 }
 
+const char* sourceName(FeatureSource s) {
+  switch (s) {
+    case FeatureSource::Native: return "native";
+    case FeatureSource::Probe: return "probe";
+    case FeatureSource::Table: return "table";
+  }
+  return "?";
+}
+
 KernelFeatures featuresForVersion(KernelVersion v) {
   auto atLeast = [&](int major, int minor) { return v >= KernelVersion{major, minor, 0}; };
   KernelFeatures f;
   f.version = v;
-  f.source = FeatureSource::VersionTable;
+  f.release = v.str();
 
   // openat2: 5.6. VALID_OPEN_FLAGS 0x7fffc3 (asm-generic) through 7.1;
-  // RESOLVE_CACHED in 5.12; OPENAT2_REGULAR (and presumably O_EMPTYPATH) in 7.2.
+  // RESOLVE_CACHED in 5.12; OPENAT2_REGULAR in 7.2 (O_EMPTYPATH, bit 26, is
+  // unconfirmed: the probe settles it).
   if (atLeast(5, 6)) {
     f.openat2.present = true;
     f.openat2.flags = 0x7FFFC3;
@@ -62,10 +72,12 @@ KernelFeatures featuresForVersion(KernelVersion v) {
       f.openat2.flags |= uapi::kOpenat2Regular;
     f.openat2.mode = 07777;
     f.openat2.resolve = atLeast(5, 12) ? 0x3F : 0x1F;
+    f.openat2.structSize = 24;
   }
 
   // clone3: 5.3 (struct 64); set_tid + CLEAR_SIGHAND 5.5 (80); cgroup +
-  // INTO_CGROUP 5.7 (88); AUTOREAP, NNP, PIDFD_AUTOKILL 7.1.
+  // INTO_CGROUP 5.7 (88); AUTOREAP, NNP, PIDFD_AUTOKILL 7.1 (EMPTY_MNTNS
+  // unconfirmed: left to the probe).
   if (atLeast(5, 3)) {
     f.clone3.present = true;
     f.clone3.structSize = 64;
@@ -82,14 +94,44 @@ KernelFeatures featuresForVersion(KernelVersion v) {
   }
 
   // mount_setattr: 5.12 (FSMOUNT_VALID_FLAGS | IDMAP); NOSYMFOLLOW 5.14.
+  // attr_clr takes the same bits but IDMAP, and the atime field as a whole.
   if (atLeast(5, 12)) {
     f.mountSetattr.present = true;
     f.mountSetattr.attrs = 0x1000FF;
     if (atLeast(5, 14))
       f.mountSetattr.attrs |= uapi::kMountAttrNosymfollow;
+    f.mountSetattr.attrsClr = f.mountSetattr.attrs & ~uapi::kMountAttrIdmap;
     f.mountSetattr.propagation = uapi::kMountPropagationFlags;
+    f.mountSetattr.structSize = 32;
   }
+
+  for (auto& r : f.reports)
+    r.source = FeatureSource::Table;
+  f.notify.tested = false;
+  f.notify.note = "from the version table";
+  f.notify.listener = atLeast(5, 0);
+  f.notify.pollhup = atLeast(5, 8);
+  f.notify.addfd = atLeast(5, 9);
+  f.notify.addfdSend = atLeast(5, 14);
+  f.notify.waitKillableRecv = atLeast(5, 19);
+  f.notify.syncWakeUp = atLeast(6, 6);
   return f;
+}
+
+KnownBits knownBits(KernelVersion v) {
+  KnownBits k{};
+  k.openFlags = 0x7FFFC3 | uapi::kOpenat2Regular;
+  // Bit 26 was FMODE_NONOTIFY, silently dropped up to 6.13; it can only mean
+  // O_EMPTYPATH on 7.2 and later.
+  if (v >= KernelVersion{7, 2, 0})
+    k.openFlags |= uapi::kOEmptyPath;
+  k.openMode = 07777;
+  k.resolve = 0x3F;
+  k.cloneExtra = uapi::kCloneClearSighand | uapi::kCloneIntoCgroup | uapi::kCloneAutoreap |
+                 uapi::kCloneNnp | uapi::kClonePidfdAutokill | uapi::kCloneEmptyMntns;
+  k.mountAttrs = 0x3000FF;
+  k.propagation = uapi::kMountPropagationFlags;
+  return k;
 }
 
 }  // namespace extsys::kernel

@@ -4,13 +4,16 @@
 // describes mainline kernels by release.
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
+#include "kernel/syscalls.h"
 
 namespace extsys::kernel {
 
@@ -32,6 +35,7 @@ struct Openat2Features {
   uint64_t flags = 0;    // accepted open_how.flags bits
   uint64_t mode = 0;     // accepted open_how.mode bits
   uint64_t resolve = 0;  // accepted RESOLVE_* bits
+  uint32_t structSize = 0;  // the kernel's sizeof(struct open_how)
 };
 
 struct Clone3Features {
@@ -42,22 +46,70 @@ struct Clone3Features {
 
 struct MountSetattrFeatures {
   bool present = false;
-  uint64_t attrs = 0;        // accepted MOUNT_ATTR_* bits
+  uint64_t attrs = 0;        // accepted MOUNT_ATTR_* bits in attr_set
+  uint64_t attrsClr = 0;     // accepted in attr_clr (informational)
   uint64_t propagation = 0;  // accepted MS_* propagation bits
+  uint32_t structSize = 0;   // the kernel's sizeof(struct mount_attr)
 };
 
-enum class FeatureSource : uint8_t { VersionTable };
+// Where one syscall's facts came from, in order of trust.
+enum class FeatureSource : uint8_t {
+  Native,  // the kernel answered CHECK_FIELDS itself
+  Probe,   // safe active probes (spec/kernel-features.md section 3)
+  Table,   // the version table (probing impossible or skipped)
+};
+const char* sourceName(FeatureSource s);
+
+// A field where the probe and the version table disagree (the probe wins).
+struct Disagreement {
+  std::string field;
+  uint64_t table = 0;
+  uint64_t probe = 0;
+};
+
+struct SyscallReport {
+  FeatureSource source = FeatureSource::Table;
+  std::string note;  // why Table, what was skipped, quirks seen
+  std::vector<Disagreement> disagreements;
+  uint64_t unknownAccepted = 0;  // bits the kernel accepts that extsys does not know
+};
+
+// Seccomp user-notification features (spec: ARCHITECTURE.md "Kernel features").
+struct NotifyFeatures {
+  bool tested = false;
+  std::string note;  // why not tested
+  bool listener = false;          // 5.0
+  bool pollhup = false;           // 5.8
+  bool addfd = false;             // 5.9
+  bool addfdSend = false;         // 5.14
+  bool waitKillableRecv = false;  // 5.19
+  bool syncWakeUp = false;        // 6.6
+};
 
 struct KernelFeatures {
   KernelVersion version;
-  FeatureSource source = FeatureSource::VersionTable;
+  std::string release;  // uname -r
   Openat2Features openat2;
   Clone3Features clone3;
   MountSetattrFeatures mountSetattr;
+  std::array<SyscallReport, kSyscallCount> reports;  // indexed by SyscallId
+  NotifyFeatures notify;
+
+  SyscallReport& report(SyscallId id) { return reports[static_cast<size_t>(id)]; }
+  const SyscallReport& report(SyscallId id) const { return reports[static_cast<size_t>(id)]; }
 };
 
 // What a mainline kernel of this version accepts. Versions newer than the
-// table's last row get that row (the newest kernel extsys knows of).
+// table's last row get that row (the newest kernel extsys knows of). Every
+// report says Table; notification features follow the versions they came in.
 KernelFeatures featuresForVersion(KernelVersion v);
+
+// Every bit extsys knows a meaning for, on a kernel of this version or newer:
+// probe results are intersected with these, because some kernels accept
+// unknown bits silently (spec/kernel-features.md 1.1).
+struct KnownBits {
+  uint64_t openFlags, openMode, resolve, cloneExtra, mountAttrs, propagation;
+};
+KnownBits knownBits(KernelVersion v);
 
 }  // namespace extsys::kernel

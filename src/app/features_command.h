@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// app/features_command.h - `extsys features`: what the running kernel
+// supports and what probes are answered, as a table or as JSON.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace extsys::app {
+
+struct FeaturesOptions {
+  bool json = false;
+  bool noCache = false;
+};
+
+CLI::App* addFeaturesCommand(CLI::App& app, FeaturesOptions& options);
+int featuresCommand(const FeaturesOptions& options);
+
+}  // namespace extsys::app

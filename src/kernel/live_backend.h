@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+// kernel/live_backend.h - ProbeBackend on the running kernel.
+#pragma once
+
+#include "kernel/probe_backend.h"
+
+namespace extsys::kernel {
+
+class LiveBackend final : public ProbeBackend {
+public:
+  int openat2(const RawCall& c) override;
+  int openat2Out(RawCall& c) override;
+  int mountSetattr(RawCall& c) override;
+  int clone3(RawCall& c) override;
+  // Forks the one throw-away probe child, waits for it, and tests the
+  // listener it hands back.
+  ChildResult runChild(const ChildRequest& r) override;
+};
+
+// Whether this process may mount in its mount namespace (CAP_SYS_ADMIN in
+// the owning user namespace): effective capability bit, checked cheaply.
+bool mayMount();
+
+}  // namespace extsys::kernel
