@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// features_test - `extsys features`: the table, the JSON against its
+// documented schema, the cache states, and unprivileged use.
+#include <gtest/gtest.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include "subprocess.h"
+
+namespace extsys::test {
+namespace {
+
+RunResult validate(const std::string& json) {
+  // The document goes through a file: run() gives the child /dev/null.
+  char path[] = "/tmp/extsys-features-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, json.data(), json.size()), static_cast<ssize_t>(json.size()));
+  close(fd);
+  RunResult r = run({{"/bin/sh", "-c",
+                      "exec /usr/bin/python3 \"$1\" \"$2\" < \"$3\"", "sh",
+                      binary("VALIDATE_FEATURES"), binary("FEATURES_SCHEMA"), path},
+                     {}, 60, {}});
+  unlink(path);
+  return r;
+}
+
+void asNobody() {
+  setgroups(0, nullptr);
+  if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+    _exit(98);
+}
+
+TEST(Features, TableNamesEverySyscallAndSource) {
+  RunResult r = run({{binary("EXTSYS"), "features"}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  for (const char* s : {"openat2", "clone3", "mount_setattr", "RESOLVE_CACHED", "CLONE_INTO_CGROUP",
+                        "MOUNT_ATTR_IDMAP", "MS_SHARED", "Where the facts come from",
+                        "SYNC_WAKE_UP"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  if (geteuid() == 0) {
+    EXPECT_EQ(r.out.find(" table"), std::string::npos) << "root probes everything\n" << r.out;
+  }
+}
+
+TEST(Features, JsonValidatesAgainstItsSchema) {
+  RunResult r = run({{binary("EXTSYS"), "features", "--json", "--no-cache"}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_NE(r.out.find("\"state\": \"disabled\""), std::string::npos) << r.out;
+  RunResult v = validate(r.out);
+  EXPECT_EQ(v.exitCode(), 0) << v.describe();
+  // The validator can fail: a document with a broken answer is rejected.
+  std::string broken = r.out;
+  const std::string exitSignal = "\"value\": \"0xff\"";
+  ASSERT_NE(broken.find(exitSignal), std::string::npos);
+  broken.replace(broken.find(exitSignal), exitSignal.size(), "\"value\": \"0xfe\"");
+  EXPECT_EQ(validate(broken).exitCode(), 1);
+}
+
+TEST(Features, SecondRunHitsTheCache) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "the root cache lives in /run/extsys";
+  RunResult first = run({{binary("EXTSYS"), "features", "--json"}, {}, 60, {}});
+  RunResult second = run({{binary("EXTSYS"), "features", "--json"}, {}, 60, {}});
+  ASSERT_EQ(second.exitCode(), 0) << second.describe();
+  EXPECT_NE(second.out.find("\"state\": \"hit\""), std::string::npos) << second.out;
+}
+
+TEST(Features, WorksUnprivilegedAndSaysWhatItSkipped) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root to switch to uid 65534";
+  RunResult r = run({{binary("EXTSYS"), "features", "--json"}, {"XDG_RUNTIME_DIR="}, 60, asNobody});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_EQ(validate(r.out).exitCode(), 0);
+  EXPECT_NE(r.out.find("\"state\": \"unavailable\""), std::string::npos) << r.out;
+  // mount_setattr needs CAP_SYS_ADMIN: probed in a user namespace, or taken
+  // from the table with the reason; never silently guessed.
+  const bool userns = r.out.find("probed in a new user and mount namespace") != std::string::npos;
+  const bool table = r.out.find("probing needs CAP_SYS_ADMIN") != std::string::npos;
+  EXPECT_TRUE(userns || table) << r.out;
+}
+
+TEST(Features, RunUsesDiscoveredAnswers) {
+  // Whatever discovery says, a probe under `extsys run` gets byte for byte
+  // (the demo prints the struct size it learned).
+  RunResult r = run({{binary("EXTSYS"), "run", "--no-cache", "--", binary("PROBE_CASES"), "run",
+                      "clone3_cf_v2", "mount_setattr_cf_56", "openat2_cf_misalign_1"},
+                     {}, 60, {}});
+  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+}
+
+}  // namespace
+}  // namespace extsys::test
