@@ -4,39 +4,35 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
+#include "app/policy_files.h"
 #include "base/log.h"
 #include "config.h"
+#include "filter/seccomp_filter.h"
 #include "kernel/current_features.h"
-#include "filter/probe_filter.h"
-#include "kernel/answers.h"
-#include "kernel/uapi_compat.h"
 #include "launcher/launcher.h"
 #include "supervisor/supervisor.h"
 
 namespace extsys::app {
 namespace {
 
-// Everything the supervisor process does, from start-up to exit.
-int superviseMain(launcher::Handshake& h, const RunOptions& o) {
+// Everything the supervisor process does, from start-up to exit. The
+// effective policy and its answer images were built before the fork.
+int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::EffectivePolicy effective,
+                  bool kernelHasSyncWakeUp) {
   auto fail = [&](const Error& e) {
     h.ready(e);
     return 1;
   };
-  // Runs while the launcher installs the filter: discovery (or the cache)
-  // and every answer image, before the first probe can arrive.
-  auto lookup = kernel::currentKernelFeatures(
-      o.noCache ? kernel::CacheMode::Bypass : kernel::CacheMode::Use, EXTSYS_VERSION);
-  if (!lookup)
-    return fail(lookup.error());
-  const kernel::ProbeAnswers answers = kernel::buildAnswers(lookup->features);
-
   supervisor::SupervisorOptions so;
-  so.probe.probeErrno = o.probeErrno;
-  so.probe.pageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  so.pageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   so.syncWakeUp = o.syncWakeUp == "on"    ? supervisor::SyncWakeUp::On
                   : o.syncWakeUp == "off" ? supervisor::SyncWakeUp::Off
-                                          : supervisor::SyncWakeUp::Auto;
-  auto sup = supervisor::Supervisor::create(answers, so);
+                  : kernelHasSyncWakeUp   ? supervisor::SyncWakeUp::Auto
+                                          : supervisor::SyncWakeUp::Off;
+  so.auditPath = o.audit;
+  auto sup = supervisor::Supervisor::create(std::move(effective), so);
   if (!sup)
     return fail(sup.error());
 
@@ -55,15 +51,8 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o) {
   launcher::detachStdio(logToStderr ? launcher::KeepStderr::Yes : launcher::KeepStderr::No);
   if (o.logFile.empty())
     log::toNowhere();
-  log::supervisor().debug("kernel features: cache {}{}, {:.0f} us", kernel::cacheStateName(lookup->cache),
-                          lookup->cacheNote.empty() ? "" : " (" + lookup->cacheNote + ")",
-                          lookup->micros);
-  for (const auto& d : kernel::syscallTable())
-    for (const auto& x : lookup->features.report(d.id).disagreements)
-      log::supervisor().warn("{} {}: probe and version table disagree (table {:#x}, probe {:#x}); "
-                             "using the probe", d.name, x.field, x.table, x.probe);
 
-  if (auto st = sup->serve(std::move(*listener)); !st) {
+  if (auto st = (*sup)->serve(std::move(*listener)); !st) {
     log::supervisor().error("Failed to serve the listener: {}", st.error().message());
     return 1;
   }
@@ -71,6 +60,15 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o) {
 }
 
 }  // namespace
+
+std::string absolutePath(const std::string& path) {
+  if (path.empty() || path == "-" || path.front() == '/')
+    return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == nullptr)
+    return path;
+  return std::string(cwd) + "/" + path;
+}
 
 CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   CLI::App* run = app.add_subcommand(
@@ -81,16 +79,21 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       "PROGRAM keeps extsys's pid, parent, terminal, process group and exit status.\n"
       "Every openat2, clone3 and mount_setattr call whose size argument has bit 63\n"
       "(CHECK_FIELDS) set is answered as the RFC v3 kernel would; all other calls\n"
-      "go straight to the kernel.\n\n"
+      "go straight to the kernel unless a policy restricts them.\n\n"
       "Exit status: PROGRAM's, or 125 if extsys failed, 126 if PROGRAM cannot be\n"
-      "executed, 127 if it was not found.\n\n"
+      "executed, 127 if it was not found, 2 if the policy is invalid.\n\n"
       "Examples:\n"
       "  extsys run -- ./my-program --its-flag\n"
-      "  extsys run --probe-errno 200 -- ./my-program   # avoid 134 (EFTYPE on 7.2+)\n"
-      "  extsys run --log-level debug --log-file /tmp/extsys.log -- ./my-program");
+      "  extsys run --policy kernel-5.10 -- ./my-program   # test fallbacks as on 5.10\n"
+      "  extsys run --policy sandbox-strict --audit /tmp/audit.jsonl -- ./untrusted\n"
+      "  extsys run --probe-errno 200 -- ./my-program   # avoid 134 (EFTYPE on 7.2+)");
+  run->add_option("--policy", o.policy,
+                  "policy NAME (searched in policies/) or FILE.toml; default: advertise "
+                  "everything, restrict nothing");
+  run->add_option("--audit", o.audit, "append one JSON line per supervisor decision to FILE");
   run->add_option("--probe-errno", o.probeErrno,
-                  "errno a successful probe returns (default 134 = EEXTSYS_NOOP of the RFC; "
-                  "on Linux >= 7.2, 134 also means EFTYPE)")
+                  "errno a successful probe returns (default: the policy's, else 134 = "
+                  "EEXTSYS_NOOP of the RFC; on Linux >= 7.2, 134 also means EFTYPE)")
       ->check(CLI::Range(1, 4095));
   run->add_option("--log-level", o.logLevel, "trace|debug|info|warn|error|off (default warn)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical",
@@ -146,27 +149,46 @@ int runCommand(RunOptions o) {
     return launcher::kExitLauncherFailed;
   }
   log::setLevel(*level);
-  if (!o.logFile.empty() && o.logFile != "-" && o.logFile.front() != '/') {
-    // The supervisor runs in "/": make the path absolute now.
-    char cwd[4096];
-    if (getcwd(cwd, sizeof cwd) == nullptr) {
-      log::app().error("cannot resolve --log-file '{}': current directory unknown", o.logFile);
-      return launcher::kExitLauncherFailed;
-    }
-    o.logFile = std::string(cwd) + "/" + o.logFile;
+  o.logFile = absolutePath(o.logFile);
+  o.audit = absolutePath(o.audit);
+
+  auto policy = loadPolicyArg(o.policy);
+  if (!policy) {
+    std::fprintf(stderr, "%s\n", policy.error().message().c_str());
+    return 2;  // nothing started
   }
+  auto lookup = kernel::currentKernelFeatures(
+      o.noCache ? kernel::CacheMode::Bypass : kernel::CacheMode::Use, EXTSYS_VERSION);
+  if (!lookup) {
+    log::app().error("cannot learn this kernel's features: {}", lookup.error().message());
+    return launcher::kExitLauncherFailed;
+  }
+  for (const auto& d : kernel::syscallTable())
+    for (const auto& x : lookup->features.report(d.id).disagreements)
+      log::app().warn("{} {}: probe and version table disagree (table {:#x}, probe {:#x}); "
+                      "using the probe", d.name, x.field, x.table, x.probe);
+  auto effective = policy::makeEffective(*policy, lookup->features);
+  if (!effective) {
+    std::fprintf(stderr, "%s\n", effective.error().message().c_str());
+    return 2;
+  }
+  if (o.probeErrno != 0)
+    effective->probeErrno = o.probeErrno;
 
   launcher::LaunchSpec spec;
   spec.argv = o.command;
   spec.nested = o.nested == "passthrough" ? launcher::NestedMode::Passthrough
                                           : launcher::NestedMode::Fail;
-  auto program = filter::buildProbeFilter(kernel::syscallTable());
+  auto program = filter::buildFilter(*effective);
   if (!program) {
     log::app().error("cannot build the seccomp filter: {}", program.error().message());
     return launcher::kExitLauncherFailed;
   }
   spec.program = std::move(*program);
-  return launcher::runInPlace(spec, [&o](launcher::Handshake& h) { return superviseMain(h, o); });
+  const bool sync = lookup->features.notify.syncWakeUp;
+  return launcher::runInPlace(spec, [&](launcher::Handshake& h) {
+    return superviseMain(h, o, std::move(*effective), sync);
+  });
 }
 
 }  // namespace extsys::app

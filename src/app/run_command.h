@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// app/run_command.h - `extsys run`: options and the glue between launcher and
-// supervisor.
+// app/run_command.h - `extsys run`: options and the glue between policy,
+// filter, launcher and supervisor.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,7 +11,9 @@
 namespace extsys::app {
 
 struct RunOptions {
-  int probeErrno = 134;
+  int probeErrno = 0;  // 0: the policy's (default 134)
+  std::string policy;
+  std::string audit;
   std::string logLevel = "warn";
   std::string logFile;
   std::string nested = "fail";
@@ -27,7 +29,12 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
 // argv (CLI11 2.1 mishandles `--` in prefix commands) and returns them.
 std::vector<std::string> splitCommand(int& argc, char** argv);
 
-// Runs it: returns only on failure (exit status 125, 126 or 127).
+// Runs it: returns only on failure (exit status 2 for a bad policy, else
+// 125, 126 or 127).
 int runCommand(RunOptions options);
+
+// "dir/x" relative to the current directory, for paths the supervisor (which
+// runs in "/") opens later.
+std::string absolutePath(const std::string& path);
 
 }  // namespace extsys::app

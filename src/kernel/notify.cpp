@@ -67,13 +67,17 @@ bool NotifyFd::idValid(uint64_t id) const {
   }
 }
 
-int NotifyFd::sendError(uint64_t id, int err) {
+int NotifyFd::sendError(uint64_t id, int err) { return send(id, -err, 0); }
+
+int NotifyFd::sendContinue(uint64_t id) { return send(id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE); }
+
+int NotifyFd::send(uint64_t id, int error, uint32_t flags) {
   std::memset(resp_.get(), 0, sizes_.resp);
   auto* r = reinterpret_cast<seccomp_notif_resp*>(resp_.get());
   r->id = id;
-  r->error = -err;
+  r->error = error;
   r->val = 0;
-  r->flags = 0;
+  r->flags = flags;
   for (;;) {
     if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, r) == 0)
       return 0;

@@ -43,11 +43,16 @@ public:
   // returns 0 or an errno (ENOENT: the target is gone or was interrupted).
   int sendError(uint64_t id, int err);
 
+  // SEND with SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the call.
+  // Never for a decision that read target memory in strict mode.
+  int sendContinue(uint64_t id);
+
   // SECCOMP_IOCTL_NOTIF_SET_FLAGS(SYNC_WAKE_UP), 6.6+. Returns 0 or an errno.
   int enableSyncWakeUp();
 
 private:
   NotifyFd(UniqueFd fd, NotifSizes sizes);
+  int send(uint64_t id, int error, uint32_t flags);
 
   UniqueFd fd_;
   NotifSizes sizes_;

@@ -47,3 +47,38 @@ std::optional<SyscallId> syscallByName(std::string_view name) {
 }
 
 }  // namespace extsys::kernel
+
+#include <seccomp.h>
+
+#include <string>
+
+namespace extsys::kernel {
+namespace {
+
+struct NewSyscall {
+  std::string_view name;
+  int nr;
+};
+// libseccomp 2.5.4 (2022) predates these; x86_64 numbers.
+constexpr std::array<NewSyscall, 9> kNewerX86_64{{
+    {"cachestat", 451}, {"fchmodat2", 452}, {"map_shadow_stack", 453}, {"statmount", 457},
+    {"listmount", 458}, {"setxattrat", 463}, {"getxattrat", 464}, {"open_tree_attr", 467},
+    {"file_setattr", 469},
+}};
+
+}  // namespace
+
+int nativeSyscallNr(std::string_view name) {
+  const std::string n(name);
+  int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, n.c_str());
+  if (nr >= 0)
+    return nr;
+#if defined(__x86_64__)
+  for (const auto& s : kNewerX86_64)
+    if (s.name == name)
+      return s.nr;
+#endif
+  return -1;
+}
+
+}  // namespace extsys::kernel

@@ -54,3 +54,12 @@ std::optional<SyscallId> syscallByName(std::string_view name);
 inline constexpr size_t kMaxImageSize = 88;
 
 }  // namespace extsys::kernel
+
+namespace extsys::kernel {
+
+// The native number of any syscall by name, through libseccomp's table, with
+// a small fallback for syscalls newer than Debian 12's libseccomp 2.5.4
+// (x86_64 numbers, from the kernel's syscall_64.tbl). -1 if unknown.
+int nativeSyscallNr(std::string_view name);
+
+}  // namespace extsys::kernel

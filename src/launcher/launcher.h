@@ -21,7 +21,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
-#include "filter/probe_filter.h"
+#include "filter/seccomp_filter.h"
 
 namespace extsys::launcher {
 

@@ -21,3 +21,14 @@ std::span<const uint8_t> zeroPage() {
 }
 
 }  // namespace extsys::remote
+
+namespace extsys::remote {
+
+long ProcessReader::read(uint64_t addr, void* dst, size_t len) const {
+  iovec local{dst, len};
+  iovec remote{reinterpret_cast<void*>(static_cast<uintptr_t>(addr)), len};
+  errno = 0;
+  return static_cast<long>(process_vm_readv(pid_, &local, 1, &remote, 1, 0));
+}
+
+}  // namespace extsys::remote

@@ -32,3 +32,18 @@ private:
 std::span<const uint8_t> zeroPage();
 
 }  // namespace extsys::remote
+
+namespace extsys::remote {
+
+// Reads from a target's memory with process_vm_readv. Returns bytes read
+// (short when a page part-way is unreadable) or -1 with errno.
+class ProcessReader {
+public:
+  explicit ProcessReader(pid_t pid) : pid_(pid) {}
+  long read(uint64_t addr, void* dst, size_t len) const;
+
+private:
+  pid_t pid_;
+};
+
+}  // namespace extsys::remote

@@ -10,6 +10,7 @@
 
 #include "base/errno_name.h"
 #include "base/log.h"
+#include "kernel/uapi_compat.h"
 
 namespace extsys::supervisor {
 namespace {
@@ -38,13 +39,54 @@ Status armRecvWatchdog() {
 
 }  // namespace
 
-Result<Supervisor> Supervisor::create(const kernel::ProbeAnswers& answers,
-                                      SupervisorOptions options) {
-  if (options.probe.probeErrno <= 0 || options.probe.probeErrno >= 4096)
+Supervisor::Supervisor(policy::EffectivePolicy policy, SupervisorOptions options, AuditLog audit)
+    : policy_(std::move(policy)),
+      options_(std::move(options)),
+      probes_(policy_.answers, ProbeConfig{policy_.probeErrno, options_.pageSize}),
+      calls_(policy_, options_.pageSize),
+      audit_(std::move(audit)) {}
+
+Result<std::unique_ptr<Supervisor>> Supervisor::create(policy::EffectivePolicy policy,
+                                                       SupervisorOptions options) {
+  if (policy.probeErrno <= 0 || policy.probeErrno >= 4096)
     return Error(EINVAL, "probe errno must be between 1 and 4095");
-  if (options.probe.pageSize == 0 || options.probe.pageSize > 65536)
-    return Error(EINVAL, "unsupported page size " + std::to_string(options.probe.pageSize));
-  return Supervisor(answers, options);
+  if (options.pageSize == 0 || options.pageSize > 65536)
+    return Error(EINVAL, "unsupported page size " + std::to_string(options.pageSize));
+  AuditLog audit;
+  if (!options.auditPath.empty()) {
+    auto opened = AuditLog::open(options.auditPath);
+    if (!opened)
+      return std::move(opened).error();
+    audit = std::move(*opened);
+  }
+  return std::unique_ptr<Supervisor>(
+      new Supervisor(std::move(policy), std::move(options), std::move(audit)));
+}
+
+Reply Supervisor::dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener) {
+  const kernel::SyscallDesc* d = lookup_.find(n.data.arch, static_cast<int>(n.data.nr));
+  if (d == nullptr) {
+    // Not something our filter notifies: answer what the kernel answers when
+    // no supervisor is there.
+    log::supervisor().warn("Unexpected notification: arch {:#x} nr {} from pid {}, answering ENOSYS",
+                           n.data.arch, n.data.nr, n.pid);
+    ++counters_.rejected;
+    return {Reply::Kind::Send, ENOSYS, "rejected"};
+  }
+  const bool probe = n.data.args[d->sizeArg] & uapi::kCheckFields;
+  const policy::EffectiveSyscall& es = policy_.of(d->id);
+  Reply r;
+  if (probe && es.probe == policy::ProbeMode::Emulate)
+    r = probes_.handle(n, *d, listener, counters_);
+  else if (!probe && es.call == policy::CallMode::Restrict)
+    r = calls_.handle(n, *d, listener, counters_);
+  else
+    r = {Reply::Kind::Send, ENOSYS, "rejected"};
+  if (audit_.enabled())
+    audit_.write({&n, d->name.data(), probe ? "probe" : "call",
+                  n.data.args[d->sizeArg] & ~uapi::kCheckFields, r.decision,
+                  r.kind == Reply::Kind::Send ? r.err : 0});
+  return r;
 }
 
 Status Supervisor::serve(UniqueFd listenerFd) {
@@ -83,9 +125,10 @@ Status Supervisor::serve(UniqueFd listenerFd) {
       if (err != 0)
         return Error::fromErrno(err, "SECCOMP_IOCTL_NOTIF_RECV");
       const seccomp_notif& n = listener.notif();
-      const Reply r = handler_.handle(n, listener, counters_);
-      if (r.kind == Reply::Kind::Send) {
-        err = listener.sendError(n.id, r.err);
+      const Reply r = dispatch(n, listener);
+      if (r.kind != Reply::Kind::Drop) {
+        err = r.kind == Reply::Kind::Continue ? listener.sendContinue(n.id)
+                                              : listener.sendError(n.id, r.err);
         if (err == ENOENT)
           ++counters_.gone;  // killed or interrupted meanwhile: normal
         else if (err != 0)
@@ -96,9 +139,10 @@ Status Supervisor::serve(UniqueFd listenerFd) {
     }
     if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
       log::supervisor().debug("listener has no tasks left: answered {}, rejected {}, "
-                              "faulted {}, gone {}, unwritable {}",
+                              "faulted {}, gone {}, unwritable {}, calls allowed {}, denied {}",
                               counters_.answered, counters_.rejected, counters_.faulted,
-                              counters_.gone, counters_.unwritable);
+                              counters_.gone, counters_.unwritable, counters_.allowed,
+                              counters_.denied);
       return okStatus();
     }
   }

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+// policy/effective.cpp - a policy applied to the running kernel.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "kernel/flag_names.h"
+#include "kernel/uapi_compat.h"
+#include "policy/policy.h"
+
+namespace extsys::policy {
+
+using kernel::SyscallId;
+
+const char* name(ProbeMode m) {
+  switch (m) {
+    case ProbeMode::Emulate: return "emulate";
+    case ProbeMode::Passthrough: return "passthrough";
+    case ProbeMode::Hide: return "hide";
+  }
+  return "?";
+}
+const char* name(CallMode m) {
+  switch (m) {
+    case CallMode::Allow: return "allow";
+    case CallMode::Hide: return "hide";
+    case CallMode::Restrict: return "restrict";
+  }
+  return "?";
+}
+const char* name(EnforceMode m) {
+  return m == EnforceMode::Strict ? "strict" : "cooperative";
+}
+
+Policy defaultPolicy() { return Policy{}; }
+
+namespace {
+
+constexpr uint64_t kAllOnes = ~0ULL;
+// Open flags openat(2) knows (its flags are an int; unknown bits are ignored
+// there, so only known ones are ever forbidden).
+constexpr uint64_t kLegacyOpenFlags = 0x7FFFC3;
+constexpr uint64_t kOCreat = 0x40, kOWronly = 0x1, kOTrunc = 0x200;
+// unshare(2) flags that clone flags also name.
+constexpr uint64_t kUnshareFlags = 0x80 | 0x200 | 0x400 | 0x20000 | 0x40000 | 0x2000000 |
+                                   0x4000000 | 0x8000000 | 0x10000000 | 0x20000000 | 0x40000000;
+constexpr uint64_t kKnownMountAttrs = 0x3000FF;
+
+size_t fieldIndex(SyscallId id, std::string_view field) {
+  const auto& fields = kernel::describe(id).fields;
+  for (size_t i = 0; i < fields.size(); ++i)
+    if (fields[i].name == field)
+      return i;
+  return kMaxFields;
+}
+
+void maskImageField(kernel::ProbeAnswer& a, size_t field, uint64_t mask) {
+  const auto& f = kernel::describe(a.id).fields[field];
+  if (f.offset + 8u > a.image.size())
+    return;
+  uint64_t v;
+  std::memcpy(&v, a.image.data() + f.offset, 8);
+  v &= mask;
+  std::memcpy(a.image.data() + f.offset, &v, 8);
+}
+
+// MOUNT_ATTR_* bits -> the MS_* flags mount(2) uses for the same attribute.
+uint64_t msFlagsFor(uint64_t forbiddenAttrs) {
+  uint64_t ms = 0;
+  if (forbiddenAttrs & 0x1) ms |= 0x1;          // RDONLY
+  if (forbiddenAttrs & 0x2) ms |= 0x2;          // NOSUID
+  if (forbiddenAttrs & 0x4) ms |= 0x4;          // NODEV
+  if (forbiddenAttrs & 0x8) ms |= 0x8;          // NOEXEC
+  if (forbiddenAttrs & 0x10) ms |= 0x400;       // NOATIME
+  if (forbiddenAttrs & 0x20) ms |= 0x1000000;   // STRICTATIME
+  if ((forbiddenAttrs & 0x70) == 0x70) ms |= 0x200000;  // RELATIME: the whole field
+  if (forbiddenAttrs & 0x80) ms |= 0x800;       // NODIRATIME
+  if (forbiddenAttrs & 0x200000) ms |= 0x100;   // NOSYMFOLLOW
+  return ms;
+}
+
+// The persona's view of the kernel: only what both have.
+kernel::KernelFeatures personaView(const kernel::KernelFeatures& k, kernel::KernelVersion v) {
+  const kernel::KernelFeatures p = kernel::featuresForVersion(v);
+  kernel::KernelFeatures t = k;
+  t.openat2.present = k.openat2.present && p.openat2.present;
+  t.openat2.flags &= p.openat2.flags;
+  t.openat2.mode &= p.openat2.mode;
+  t.openat2.resolve &= p.openat2.resolve;
+  t.clone3.present = k.clone3.present && p.clone3.present;
+  t.clone3.extraFlags &= p.clone3.extraFlags;
+  t.clone3.structSize = std::min(k.clone3.structSize, p.clone3.structSize);
+  t.mountSetattr.present = k.mountSetattr.present && p.mountSetattr.present;
+  t.mountSetattr.attrs &= p.mountSetattr.attrs;
+  t.mountSetattr.attrsClr &= p.mountSetattr.attrsClr;
+  t.mountSetattr.propagation &= p.mountSetattr.propagation;
+  return t;
+}
+
+// What a persona lets real calls use, per field.
+void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscall& es) {
+  auto set = [&](std::string_view field, uint64_t v) { es.allow[fieldIndex(id, field)] = v; };
+  switch (id) {
+    case SyscallId::Openat2:
+      set("flags", t.openat2.flags);
+      set("mode", t.openat2.mode);
+      set("resolve", t.openat2.resolve);
+      es.maxStructSize = t.openat2.structSize;
+      break;
+    case SyscallId::Clone3:
+      set("flags", uapi::kCloneLegacyFlags | t.clone3.extraFlags);
+      es.maxStructSize = t.clone3.structSize;
+      break;
+    case SyscallId::MountSetattr:
+      set("attr_set", t.mountSetattr.attrs);
+      set("attr_clr", t.mountSetattr.attrsClr);
+      set("propagation", t.mountSetattr.propagation);
+      es.maxStructSize = t.mountSetattr.structSize;
+      break;
+  }
+}
+
+uint64_t allowed(const EffectiveSyscall& es, SyscallId id, std::string_view field) {
+  return es.allow[fieldIndex(id, field)];
+}
+
+// Strict mode: a restriction that would need target memory becomes "hide"
+// plus register-level rules on the legacy calls a libc falls back to.
+void translateStrict(SyscallId id, EffectiveSyscall& es, EffectivePolicy& e) {
+  es.call = CallMode::Hide;
+  es.probe = ProbeMode::Hide;
+  const int err = es.denyErrno;
+  switch (id) {
+    case SyscallId::Openat2: {
+      const uint64_t flags = kLegacyOpenFlags & ~allowed(es, id, "flags");
+      const uint64_t mode = 07777 & ~allowed(es, id, "mode");
+      if (flags) {
+        e.argRules.push_back({"openat", 2, flags, err, "openat2 restricted: same open flags"});
+        e.argRules.push_back({"open", 1, flags, err, "openat2 restricted: same open flags"});
+        e.argRules.push_back({"open_by_handle_at", 2, flags, err, "openat2 restricted: same open flags"});
+        if (flags & (kOCreat | kOWronly | kOTrunc))
+          e.argRules.push_back({"creat", 0, 0, err, "creat implies O_CREAT|O_WRONLY|O_TRUNC"});
+      }
+      if (mode) {
+        e.argRules.push_back({"openat", 3, mode, err, "openat2 restricted: same mode bits"});
+        e.argRules.push_back({"open", 2, mode, err, "openat2 restricted: same mode bits"});
+        e.argRules.push_back({"creat", 1, mode, err, "openat2 restricted: same mode bits"});
+      }
+      e.notes.push_back("openat2 is hidden (ENOSYS): a supervisor cannot open files on a "
+                        "caller's behalf faithfully, so opens fall back to openat(2), whose "
+                        "flags are checked in BPF; RESOLVE_* confinement is not available");
+      break;
+    }
+    case SyscallId::Clone3: {
+      const uint64_t forbidden = ~allowed(es, id, "flags") & 0xFFFFFFFFULL;
+      // clone(2) carries the exit signal in its low byte: never a flag.
+      if (forbidden & ~0xFFULL)
+        e.argRules.push_back({"clone", 0, forbidden & ~0xFFULL, err, "clone3 restricted: same flags"});
+      if (forbidden & kUnshareFlags)
+        e.argRules.push_back({"unshare", 0, forbidden & kUnshareFlags, err,
+                              "clone3 restricted: same namespace flags"});
+      e.notes.push_back("clone3 is hidden (ENOSYS): its flags live in memory, so libc falls "
+                        "back to clone(2), whose flags are checked in BPF");
+      break;
+    }
+    case SyscallId::MountSetattr: {
+      const uint64_t attrs = kKnownMountAttrs & ~allowed(es, id, "attr_set");
+      const uint64_t prop = uapi::kMountPropagationFlags & ~allowed(es, id, "propagation");
+      const uint64_t ms = msFlagsFor(attrs) | prop;
+      if (ms)
+        e.argRules.push_back({"mount", 3, ms, err, "mount_setattr restricted: same attributes"});
+      if (attrs)
+        e.argRules.push_back({"fsmount", 2, attrs, err, "mount_setattr restricted: same attributes"});
+      e.enosys.push_back("open_tree_attr");  // takes the same struct mount_attr (6.15)
+      e.notes.push_back("mount_setattr and open_tree_attr are hidden (ENOSYS): their attributes "
+                        "live in memory; mount(2) and fsmount(2) flags are checked in BPF");
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatures& k) {
+  EffectivePolicy e;
+  e.name = p.name;
+  e.mode = p.mode;
+  e.persona = p.persona;
+  e.probeErrno = p.probeErrno.value_or(uapi::kEextsysNoop);
+  const kernel::KernelFeatures told = p.persona ? personaView(k, *p.persona) : k;
+  e.answers = kernel::buildAnswers(told);
+
+  for (const auto& d : kernel::syscallTable()) {
+    const size_t i = static_cast<size_t>(d.id);
+    const SyscallPolicy& sp = p.syscalls[i];
+    EffectiveSyscall& es = e.syscalls[i];
+    kernel::ProbeAnswer& answer = e.answers[i];
+    es.allow.fill(kAllOnes);
+    es.denyErrno = sp.denyErrno.value_or(EINVAL);
+
+    if (p.persona && !answer.present) {
+      // Newer than the persona: as if the syscall did not exist.
+      es.probe = ProbeMode::Hide;
+      es.call = CallMode::Hide;
+    } else {
+      es.probe = sp.probe.value_or(ProbeMode::Emulate);
+      es.call = sp.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);
+      if (p.persona)
+        personaAllow(told, d.id, es);
+    }
+    if (es.call == CallMode::Hide)
+      es.probe = ProbeMode::Hide;
+    for (size_t f = 0; f < d.fields.size(); ++f) {
+      if (sp.allow[f])
+        es.allow[f] &= *sp.allow[f];
+      uint64_t advertised = kAllOnes;
+      if (sp.advertise[f])
+        advertised &= *sp.advertise[f];
+      if (es.call == CallMode::Restrict && !kernel::flagNames(d.id, d.fields[f].name).empty())
+        advertised &= es.allow[f];  // never advertise what calls may not use
+      maskImageField(answer, f, advertised);
+    }
+    if (es.call == CallMode::Restrict && p.mode == EnforceMode::Strict)
+      translateStrict(d.id, es, e);
+  }
+  for (const auto& h : p.hide)
+    e.enosys.push_back(h);
+  if (p.mode == EnforceMode::Strict) {
+    // io_uring runs opens (IORING_OP_OPENAT2) and more without seccomp.
+    for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register"})
+      e.enosys.push_back(s);
+    e.foreignAbisEnosys = true;
+    e.notes.push_back("io_uring and the i386/x32 ABIs are closed (ENOSYS): their calls would "
+                      "bypass these rules");
+  }
+  std::sort(e.enosys.begin(), e.enosys.end());
+  e.enosys.erase(std::unique(e.enosys.begin(), e.enosys.end()), e.enosys.end());
+  return e;
+}
+
+}  // namespace extsys::policy
