@@ -6,7 +6,9 @@
 
 #include <cstdio>
 
+#include "app/policy_files.h"
 #include "config.h"
+#include "policy/policy.h"
 #include "kernel/answers.h"
 #include "kernel/current_features.h"
 #include "kernel/features_json.h"
@@ -25,6 +27,7 @@ void row(const char* syscall, std::string_view field, const std::string& value,
   size_t col = line.size();
   for (const auto& b : bits) {
     if (col + b.size() + 1 > kWidth && col > kIndent) {
+      line.pop_back();  // the separator
       std::puts(line.c_str());
       line = std::string(kIndent, ' ');
       col = kIndent;
@@ -37,18 +40,30 @@ void row(const char* syscall, std::string_view field, const std::string& value,
   std::puts(line.c_str());
 }
 
-void printTable(const kernel::FeatureLookup& l) {
+void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e) {
   const auto& f = l.features;
   std::printf("Kernel %s (%s)\n", f.release.c_str(), f.version.str().c_str());
   std::printf("Discovery: cache %s%s%s, %.0f us\n\n", kernel::cacheStateName(l.cache),
               l.cacheDir.empty() ? "" : (" in " + l.cacheDir).c_str(),
               l.cacheNote.empty() ? "" : (" (" + l.cacheNote + ")").c_str(), l.micros);
-  std::printf("CHECK_FIELDS answers under `extsys run` (RFC v3 formula on this kernel):\n");
+  std::printf("CHECK_FIELDS answers under `extsys run%s` (RFC v3 formula on this kernel%s):\n",
+              e.name == "default" ? "" : (" --policy " + e.name).c_str(),
+              e.name == "default" ? "" : ", then the policy");
   std::printf("  %-15s%-13s%-22s%s\n", "SYSCALL", "FIELD", "VALUE", "BITS");
-  const kernel::ProbeAnswers answers = kernel::buildAnswers(f);
+  const kernel::ProbeAnswers& answers = e.answers;
+  const kernel::ProbeAnswers full = kernel::buildAnswers(f);
   for (const auto& d : kernel::syscallTable()) {
     const auto& a = answers[static_cast<size_t>(d.id)];
+    const auto& es = e.of(d.id);
     const std::string name(d.name);
+    if (es.probe == policy::ProbeMode::Hide) {
+      row(name.c_str(), "-", "ENOSYS", {"(hidden by the policy)"});
+      continue;
+    }
+    if (es.probe == policy::ProbeMode::Passthrough) {
+      row(name.c_str(), "-", "kernel", {"(the policy passes probes to the kernel)"});
+      continue;
+    }
     if (!a.present) {
       row(name.c_str(), "-", "ENOSYS", {"(the syscall does not exist here)"});
       continue;
@@ -63,6 +78,9 @@ void printTable(const kernel::FeatureLookup& l) {
         bits = {v == ~0ULL ? "(all ones: field known)" : ""};
       row(first ? name.c_str() : "", field.name, kernel::hex64(v), bits);
       first = false;
+      const uint64_t hidden = full[static_cast<size_t>(d.id)].field(field.name) & ~v;
+      if (hidden && !kernel::flagNames(d.id, field.name).empty())
+        row("", "  hidden", kernel::hex64(hidden), kernel::bitNames(d.id, field.name, hidden));
     }
     row("", "struct size", std::to_string(a.ksize), {});
   }
@@ -96,6 +114,8 @@ CLI::App* addFeaturesCommand(CLI::App& app, FeaturesOptions& o) {
   cmd->add_flag("--json", o.json,
                 "print JSON (schema extsys.features/1, see src/app/features.schema.json)");
   cmd->add_flag("--no-cache", o.noCache, "discover again; neither read nor write the cache");
+  cmd->add_option("--policy", o.policy,
+                  "show the answers under this policy (NAME or FILE), with what it hides");
   cmd->footer(
       "Facts come from safe active probes (no file opened, no mount changed, one throw-away\n"
       "child process), cached per boot in /run/extsys (root) or $XDG_RUNTIME_DIR/extsys.\n"
@@ -111,15 +131,44 @@ int featuresCommand(const FeaturesOptions& o) {
     std::fprintf(stderr, "extsys: features: %s\n", lookup.error().message().c_str());
     return 1;
   }
+  auto policy = loadPolicyArg(o.policy);
+  if (!policy) {
+    std::fprintf(stderr, "%s\n", policy.error().message().c_str());
+    return 2;
+  }
+  auto effective = policy::makeEffective(*policy, lookup->features);
+  if (!effective) {
+    std::fprintf(stderr, "%s\n", effective.error().message().c_str());
+    return 2;
+  }
   if (o.json) {
     nlohmann::json j = kernel::featuresToJson(lookup->features);
+    if (!o.policy.empty()) {
+      nlohmann::json ps = nlohmann::json::object();
+      for (const auto& d : kernel::syscallTable()) {
+        const auto& es = effective->of(d.id);
+        const auto& a = effective->answers[static_cast<size_t>(d.id)];
+        nlohmann::json fields = nlohmann::json::object();
+        for (const auto& field : d.fields)
+          if (field.offset + 8u <= a.ksize)
+            fields[std::string(field.name)] = kernel::hex64(a.field(field.name));
+        ps[std::string(d.name)] = {{"probe", policy::name(es.probe)},
+                                   {"call", policy::name(es.call)},
+                                   {"answer_size", a.ksize},
+                                   {"answer", fields}};
+      }
+      j["policy"] = {{"name", policy->name},
+                     {"mode", policy::name(effective->mode)},
+                     {"probe_errno", effective->probeErrno},
+                     {"syscalls", ps}};
+    }
     j["extsys_version"] = EXTSYS_VERSION;
     j["cache"] = {{"state", kernel::cacheStateName(lookup->cache)},
                   {"dir", lookup->cacheDir},
                   {"note", lookup->cacheNote}};
     std::puts(j.dump(2).c_str());
   } else {
-    printTable(*lookup);
+    printTable(*lookup, *effective);
   }
   return 0;
 }

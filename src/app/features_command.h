@@ -10,6 +10,7 @@ namespace extsys::app {
 struct FeaturesOptions {
   bool json = false;
   bool noCache = false;
+  std::string policy;
 };
 
 CLI::App* addFeaturesCommand(CLI::App& app, FeaturesOptions& options);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app/features_command.h"
+#include "app/policy_command.h"
 #include "app/run_command.h"
 #include "config.h"
 #include "launcher/launcher.h"
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   CLI::App* runCmd = extsys::app::addRunCommand(app, run);
   extsys::app::FeaturesOptions features;
   CLI::App* featuresCmd = extsys::app::addFeaturesCommand(app, features);
+  extsys::app::PolicyOptions policyOptions;
+  extsys::app::PolicyCommands policyCmds = extsys::app::addPolicyCommand(app, policyOptions);
   CLI::App* versionCmd = app.add_subcommand("version", "Print the version.");
 
   try {
@@ -40,6 +43,10 @@ int main(int argc, char** argv) {
     std::printf("extsys %s\n", EXTSYS_VERSION);
     return 0;
   }
+  if (policyCmds.check->parsed())
+    return extsys::app::policyCheckCommand(policyOptions);
+  if (policyCmds.list->parsed())
+    return extsys::app::policyListCommand();
   if (featuresCmd->parsed())
     return extsys::app::featuresCommand(features);
   if (runCmd->parsed()) {

@@ -113,11 +113,25 @@ void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscal
       break;
     case SyscallId::MountSetattr:
       set("attr_set", t.mountSetattr.attrs);
-      set("attr_clr", t.mountSetattr.attrsClr);
+      // As the RFC answer does: attr_clr = the valid attributes (the kernel
+      // itself still refuses IDMAP there).
+      set("attr_clr", t.mountSetattr.attrs);
       set("propagation", t.mountSetattr.propagation);
       es.maxStructSize = t.mountSetattr.structSize;
       break;
   }
+}
+
+// Whether a persona's limits reject anything the running kernel accepts.
+bool restrictsKernel(const kernel::KernelFeatures& k, SyscallId id, const EffectiveSyscall& es,
+                     const SyscallPolicy& sp) {
+  EffectiveSyscall kernelLimits;
+  kernelLimits.allow.fill(kAllOnes);
+  personaAllow(k, id, kernelLimits);
+  for (size_t f = 0; f < kMaxFields; ++f)
+    if ((kernelLimits.allow[f] & ~es.allow[f]) != 0 || sp.allow[f])
+      return true;
+  return kernelLimits.maxStructSize > es.maxStructSize;
 }
 
 uint64_t allowed(const EffectiveSyscall& es, SyscallId id, std::string_view field) {
@@ -205,8 +219,11 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
     } else {
       es.probe = sp.probe.value_or(ProbeMode::Emulate);
       es.call = sp.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);
-      if (p.persona)
+      if (p.persona) {
         personaAllow(told, d.id, es);
+        if (!sp.call && !restrictsKernel(k, d.id, es, sp))
+          es.call = CallMode::Allow;  // the persona accepts all this kernel does: no cost
+      }
     }
     if (es.call == CallMode::Hide)
       es.probe = ProbeMode::Hide;

@@ -205,6 +205,8 @@ private:
     const std::string sys(kernel::describe(id).name);
     const toml::node* advertiseNode = nullptr;
     const toml::node* allowNode = nullptr;
+    const toml::node* forbidNode = nullptr;
+    FieldMasks forbid;
     const toml::node* probeNode = nullptr;
     const toml::node* denyNode = nullptr;
     for (auto&& [key, node] : t) {
@@ -229,11 +231,18 @@ private:
       } else if (k == "allow") {
         allowNode = &node;
         sp.allow = masks(id, node, "allow");
+      } else if (k == "forbid") {
+        forbidNode = &node;
+        forbid = masks(id, node, "forbid");
       } else {
         fail(key, "unknown key '" + k + "' in [" + sys +
-                      "] (expected probe, call, advertise, allow, deny_errno or reason)");
+                      "] (expected probe, call, advertise, allow, forbid, deny_errno or reason)");
       }
     }
+    // forbid narrows allow: what is not forbidden stays allowed.
+    for (size_t f = 0; f < kMaxFields; ++f)
+      if (forbid[f])
+        sp.allow[f] = sp.allow[f].value_or(~0ULL) & ~*forbid[f];
     const CallMode call = sp.call.value_or(CallMode::Allow);
     if (call == CallMode::Hide && sp.probe && *sp.probe != ProbeMode::Hide)
       fail(*probeNode, sys + ": call = \"hide\" makes the syscall look absent, so probes must "
@@ -243,11 +252,13 @@ private:
                              "call = \"" + name(call) + "\" lets them use it; set call = \"hide\"");
     if (allowNode && call != CallMode::Restrict)
       fail(*allowNode, sys + ".allow only applies with call = \"restrict\"");
+    if (forbidNode && call != CallMode::Restrict)
+      fail(*forbidNode, sys + ".forbid only applies with call = \"restrict\"");
     if (denyNode && call != CallMode::Restrict)
       fail(*denyNode, sys + ".deny_errno only applies with call = \"restrict\"");
     if (advertiseNode && sp.probe && *sp.probe != ProbeMode::Emulate)
       fail(*advertiseNode, sys + ".advertise only applies to emulated probes (probe = \"emulate\")");
-    if (advertiseNode && allowNode) {
+    if (advertiseNode && (allowNode || forbidNode)) {
       const auto& fields = kernel::describe(id).fields;
       const toml::table& adv = *advertiseNode->as_table();
       for (size_t f = 0; f < fields.size(); ++f) {
@@ -258,7 +269,7 @@ private:
           fail(*adv.get(fields[f].name),
                sys + ".advertise." + std::string(fields[f].name) + " tells programs about " +
                    kernel::describeBits(id, fields[f].name, extra) +
-                   ", which allow." + std::string(fields[f].name) + " forbids");
+                   ", which calls may not use (allow/forbid." + std::string(fields[f].name) + ")");
       }
     }
     return sp;

@@ -57,6 +57,17 @@ TEST(Features, JsonValidatesAgainstItsSchema) {
   EXPECT_EQ(validate(broken).exitCode(), 1);
 }
 
+TEST(Features, PolicyViewValidatesAndShowsWhatIsHidden) {
+  RunResult r = run({{binary("EXTSYS"), "features", "--json", "--policy", "kernel-5.10"}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_EQ(validate(r.out).exitCode(), 0);
+  EXPECT_NE(r.out.find("\"resolve\": \"0x1f\""), std::string::npos) << r.out;
+  r = run({{binary("EXTSYS"), "features", "--policy", "kernel-5.10"}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_NE(r.out.find("RESOLVE_CACHED"), std::string::npos) << "shown as hidden\n" << r.out;
+  EXPECT_NE(r.out.find("(hidden by the policy)"), std::string::npos) << r.out;
+}
+
 TEST(Features, SecondRunHitsTheCache) {
   if (geteuid() != 0)
     GTEST_SKIP() << "the root cache lives in /run/extsys";

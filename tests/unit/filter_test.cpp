@@ -186,3 +186,87 @@ TEST(ProbeFilter, ResolvesEveryDescriptor) {
 
 }  // namespace
 }  // namespace extsys::filter
+
+#include "policy/toml_loader.h"
+
+namespace extsys::filter {
+namespace {
+
+policy::EffectivePolicy fromToml(const char* text) {
+  auto p = policy::parsePolicy(text, "t.toml");
+  EXPECT_TRUE(p.ok()) << p.error().message();
+  return *policy::makeEffective(*p, kernel::featuresForVersion({6, 18, 0}));
+}
+
+constexpr const char* kStrict =
+    "mode = \"strict\"\n"
+    "[clone3]\ncall = \"restrict\"\ndeny_errno = \"EPERM\"\n[clone3.forbid]\nflags = [\"CLONE_NEWUSER\"]\n"
+    "[openat2]\ncall = \"restrict\"\n[openat2.forbid]\nflags = [\"O_RDWR\"]\n"
+    "[mount_setattr]\ncall = \"restrict\"\n[mount_setattr.allow]\nattr_set = \"none\"\n";
+
+constexpr const char* kCooperative =
+    "[clone3]\ncall = \"restrict\"\n[clone3.forbid]\nflags = [\"CLONE_NEWUSER\"]\n"
+    "[openat2]\nprobe = \"passthrough\"\n"
+    "[mount_setattr]\ncall = \"hide\"\n";
+
+struct PolicyRow {
+  const char* name;
+  const char* policy;
+  uint32_t arch;
+  int nr;
+  uint64_t args[6];
+  uint32_t action;  // full return value, errno included
+};
+
+class PolicyFilterRows : public ::testing::TestWithParam<PolicyRow> {};
+
+TEST_P(PolicyFilterRows, DecideAsThePolicySays) {
+  const PolicyRow& r = GetParam();
+  auto prog = buildFilter(fromToml(r.policy));
+  ASSERT_TRUE(prog.ok()) << prog.error().message();
+  seccomp_data d{};
+  d.arch = r.arch;
+  d.nr = r.nr;
+  for (int k = 0; k < 6; ++k)
+    d.args[k] = r.args[k];
+  EXPECT_EQ(runBpf(prog->insns, d), r.action) << r.name;
+}
+
+constexpr uint32_t kEnosys = SECCOMP_RET_ERRNO | ENOSYS;
+constexpr uint32_t kEperm = SECCOMP_RET_ERRNO | EPERM;
+constexpr uint32_t kEinval = SECCOMP_RET_ERRNO | EINVAL;
+
+INSTANTIATE_TEST_SUITE_P(
+    Policies, PolicyFilterRows,
+    ::testing::Values(
+        PolicyRow{"strict_clone3_hidden", kStrict, kX64, SYS_clone3, {0, 88, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_clone3_probe_hidden", kStrict, kX64, SYS_clone3, {0, kCF | 88, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_clone_newuser", kStrict, kX64, SYS_clone, {0x10000000 | 17, 0, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_clone_plain", kStrict, kX64, SYS_clone, {0x01200011, 0, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_unshare_newuser", kStrict, kX64, SYS_unshare, {0x10000000, 0, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_unshare_newns", kStrict, kX64, SYS_unshare, {0x20000, 0, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_openat2_hidden", kStrict, kX64, SYS_openat2, {0, 0, 0, 24, 0, 0}, kEnosys},
+        PolicyRow{"strict_openat_rdwr", kStrict, kX64, SYS_openat, {0, 0, 2, 0, 0, 0}, kEinval},
+        PolicyRow{"strict_openat_rdonly", kStrict, kX64, SYS_openat, {0, 0, 0x80000, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_open_rdwr", kStrict, kX64, SYS_open, {0, 2, 0, 0, 0, 0}, kEinval},
+        PolicyRow{"strict_mount_rdonly", kStrict, kX64, SYS_mount, {0, 0, 0, 1, 0, 0}, kEinval},
+        PolicyRow{"strict_mount_private", kStrict, kX64, SYS_mount, {0, 0, 0, 0x40000, 0, 0}, kAllow},
+        PolicyRow{"strict_fsmount_rdonly", kStrict, kX64, SYS_fsmount, {0, 0, 1, 0, 0, 0}, kEinval},
+        PolicyRow{"strict_mount_setattr_hidden", kStrict, kX64, SYS_mount_setattr, {0, 0, 0, 0, 32, 0}, kEnosys},
+        PolicyRow{"strict_open_tree_attr_hidden", kStrict, kX64, 467, {0, 0, 0, 0, 32, 0}, kEnosys},
+        PolicyRow{"strict_io_uring_setup", kStrict, kX64, SYS_io_uring_setup, {1, 0, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_io_uring_enter", kStrict, kX64, SYS_io_uring_enter, {0, 0, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_i386_getpid", kStrict, AUDIT_ARCH_I386, 20, {0, 0, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_x32_getpid", kStrict, kX64, static_cast<int>(kX32Bit | 39), {0, 0, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_getppid", kStrict, kX64, SYS_getppid, {0, 0, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"coop_clone3_call_notified", kCooperative, kX64, SYS_clone3, {0, 88, 0, 0, 0, 0}, kNotify},
+        PolicyRow{"coop_clone3_probe_notified", kCooperative, kX64, SYS_clone3, {0, kCF | 88, 0, 0, 0, 0}, kNotify},
+        PolicyRow{"coop_clone_untouched", kCooperative, kX64, SYS_clone, {0x10000000 | 17, 0, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"coop_openat2_probe_passthrough", kCooperative, kX64, SYS_openat2, {0, 0, 0, kCF | 24, 0, 0}, kAllow},
+        PolicyRow{"coop_openat2_call", kCooperative, kX64, SYS_openat2, {0, 0, 0, 24, 0, 0}, kAllow},
+        PolicyRow{"coop_mount_setattr_hidden", kCooperative, kX64, SYS_mount_setattr, {0, 0, 0, 0, kCF | 32, 0}, kEnosys},
+        PolicyRow{"coop_i386_allowed", kCooperative, AUDIT_ARCH_I386, 20, {0, 0, 0, 0, 0, 0}, kAllow}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+}  // namespace
+}  // namespace extsys::filter

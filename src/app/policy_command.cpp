@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+// app/policy_command.cpp - validate and show policies.
+#include "app/policy_command.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "app/policy_files.h"
+#include "base/errno_name.h"
+#include "config.h"
+#include "kernel/current_features.h"
+#include "kernel/features_json.h"
+#include "kernel/flag_names.h"
+
+namespace extsys::app {
+
+using kernel::SyscallId;
+
+void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
+                    const kernel::KernelFeatures& k) {
+  std::printf("policy %s%s%s\n", p.name.c_str(), p.path.empty() ? " (built in)" : "",
+              p.path.empty() ? "" : (" (" + p.path + ")").c_str());
+  if (!p.description.empty())
+    std::printf("  %s\n", p.description.c_str());
+  std::printf("  mode %s, probe errno %d%s\n", policy::name(e.mode), e.probeErrno,
+              e.persona ? (", persona " + std::to_string(e.persona->major) + "." +
+                           std::to_string(e.persona->minor))
+                              .c_str()
+                        : "");
+  const kernel::ProbeAnswers kernelAnswers = kernel::buildAnswers(k);
+  for (const auto& d : kernel::syscallTable()) {
+    const auto& es = e.of(d.id);
+    const auto& a = e.answers[static_cast<size_t>(d.id)];
+    const auto& full = kernelAnswers[static_cast<size_t>(d.id)];
+    std::printf("  %s: probes %s, calls %s", std::string(d.name).c_str(), policy::name(es.probe),
+                policy::name(es.call));
+    if (es.call == policy::CallMode::Restrict)
+      std::printf(" (violations: %s)", errnoName(es.denyErrno));
+    if (!p.syscalls[static_cast<size_t>(d.id)].reason.empty())
+      std::printf("  # %s", p.syscalls[static_cast<size_t>(d.id)].reason.c_str());
+    std::printf("\n");
+    if (es.probe == policy::ProbeMode::Emulate && a.present) {
+      for (size_t f = 0; f < d.fields.size(); ++f) {
+        const auto& field = d.fields[f];
+        if (kernel::flagNames(d.id, field.name).empty() || field.offset + 8u > a.ksize)
+          continue;
+        const uint64_t v = a.field(field.name), hidden = full.field(field.name) & ~v;
+        std::printf("    advertise %-12s %s\n", std::string(field.name).c_str(),
+                    kernel::describeBits(d.id, field.name, v).c_str());
+        if (hidden)
+          std::printf("      hidden %-12s %s\n", std::string(field.name).c_str(),
+                      kernel::describeBits(d.id, field.name, hidden).c_str());
+      }
+      if (a.ksize != full.ksize)
+        std::printf("    struct size %u (kernel: %u)\n", a.ksize, full.ksize);
+    }
+    if (es.call == policy::CallMode::Restrict) {
+      for (size_t f = 0; f < d.fields.size(); ++f) {
+        const auto& field = d.fields[f];
+        if (kernel::flagNames(d.id, field.name).empty() || es.allow[f] == ~0ULL)
+          continue;
+        std::printf("    allow     %-12s %s\n", std::string(field.name).c_str(),
+                    es.allow[f] ? kernel::describeBits(d.id, field.name, es.allow[f]).c_str()
+                                : "(nothing)");
+      }
+      if (es.maxStructSize)
+        std::printf("    struct size at most %u (larger with non-zero tail: E2BIG)\n",
+                    es.maxStructSize);
+    }
+  }
+  for (const auto& r : e.argRules)
+    std::printf("  BPF: %s arg%u with any of %s -> %s  # %s\n", r.syscall.c_str(), r.arg,
+                r.forbidden ? kernel::hex64(r.forbidden).c_str() : "(always)", errnoName(r.err),
+                r.why.c_str());
+  if (!e.enosys.empty()) {
+    std::printf("  BPF: ENOSYS for");
+    for (const auto& s : e.enosys)
+      std::printf(" %s", s.c_str());
+    std::printf("\n");
+  }
+  if (e.foreignAbisEnosys)
+    std::printf("  BPF: ENOSYS for every i386 and x32 call\n");
+  for (const auto& n : e.notes)
+    std::printf("  note: %s\n", n.c_str());
+  if (e.mode == policy::EnforceMode::Cooperative &&
+      std::any_of(e.syscalls.begin(), e.syscalls.end(),
+                  [](const auto& s) { return s.call == policy::CallMode::Restrict; }))
+    std::printf("  note: cooperative restrictions check the struct, then let the call run: "
+                "another thread can change it in between. Not a security boundary.\n");
+}
+
+PolicyCommands addPolicyCommand(CLI::App& app, PolicyOptions& o) {
+  CLI::App* cmd = app.add_subcommand("policy", "Validate and show policies.");
+  cmd->require_subcommand(1);
+  PolicyCommands c;
+  c.check = cmd->add_subcommand(
+      "check", "Validate policy files (NAME or FILE) and print each effective policy.");
+  c.check->add_option("policy", o.files, "NAME or FILE.toml")->required();
+  c.check->add_flag("-q,--quiet", o.quiet, "only validate; print nothing when valid");
+  c.check->footer("Errors are printed as FILE:LINE:COL: message; the exit status is 2 if any "
+                  "policy is invalid.");
+  c.list = cmd->add_subcommand("list", "List the policies found by NAME.");
+  return c;
+}
+
+int policyCheckCommand(const PolicyOptions& o) {
+  int rc = 0;
+  std::optional<kernel::FeatureLookup> lookup;
+  for (const auto& f : o.files) {
+    auto p = loadPolicyArg(f);
+    if (!p) {
+      std::fprintf(stderr, "%s\n", p.error().message().c_str());
+      rc = 2;
+      continue;
+    }
+    if (o.quiet)
+      continue;
+    if (!lookup) {
+      auto l = kernel::currentKernelFeatures(kernel::CacheMode::Use, EXTSYS_VERSION);
+      if (!l) {
+        std::fprintf(stderr, "extsys: cannot learn this kernel's features: %s\n",
+                     l.error().message().c_str());
+        return 1;
+      }
+      lookup = std::move(*l);
+    }
+    auto e = policy::makeEffective(*p, lookup->features);
+    if (!e) {
+      std::fprintf(stderr, "%s\n", e.error().message().c_str());
+      rc = 2;
+      continue;
+    }
+    printEffective(*p, *e, lookup->features);
+  }
+  return rc;
+}
+
+int policyListCommand() {
+  for (const auto& dir : policySearchDirs()) {
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr)
+      continue;
+    std::vector<std::string> names;
+    while (dirent* ent = readdir(d)) {
+      std::string n = ent->d_name;
+      if (n.size() > 5 && n.ends_with(".toml"))
+        names.push_back(n.substr(0, n.size() - 5));
+    }
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    std::printf("%s:\n", dir.c_str());
+    for (const auto& n : names) {
+      auto p = loadPolicyArg(dir + "/" + n + ".toml");
+      std::printf("  %-20s %s\n", n.c_str(),
+                  p ? p->description.c_str() : ("INVALID: " + p.error().message()).c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace extsys::app
