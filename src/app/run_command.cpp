@@ -21,6 +21,7 @@ namespace {
 // effective policy and its answer images were built before the fork.
 int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::EffectivePolicy effective,
                   bool kernelHasSyncWakeUp) {
+  const std::string policyName = effective.name;
   auto fail = [&](const Error& e) {
     h.ready(e);
     return 1;
@@ -51,6 +52,7 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
   launcher::detachStdio(logToStderr ? launcher::KeepStderr::Yes : launcher::KeepStderr::No);
   if (o.logFile.empty())
     log::toNowhere();
+  log::supervisor().info("serving {} (policy {})", o.command.front(), policyName);
 
   if (auto st = (*sup)->serve(std::move(*listener)); !st) {
     log::supervisor().error("Failed to serve the listener: {}", st.error().message());
