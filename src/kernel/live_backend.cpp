@@ -17,10 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "base/errno_name.h"
+#include "base/fd_passing.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
 #include "kernel/uapi_compat.h"
@@ -73,24 +75,9 @@ void childNotify(int sock) {
       note = errno == EBUSY ? "already under a seccomp listener (EBUSY)"
                             : std::string("seccomp(NEW_LISTENER): ") + errnoName(errno);
   }
-  uint8_t byte[2] = {kNotify, killable};
-  std::string payload(reinterpret_cast<char*>(byte), 2);
+  std::string payload{static_cast<char>(kNotify), static_cast<char>(killable)};
   payload += note;
-  iovec iov{payload.data(), payload.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  }
-  sendmsg(sock, &msg, MSG_NOSIGNAL);
+  (void)sendWithFd(sock, payload, fd);
   if (fd >= 0)
     close(fd);
 }
@@ -140,43 +127,17 @@ void childClone(int sock, const std::vector<RawCall>& calls) {
 
 // --- the parent's side -----------------------------------------------------
 
-struct Received {
-  std::vector<uint8_t> data;
-  int fd = -1;
-};
-
-bool receive(int sock, Received& out) {
-  out.data.assign(4096, 0);
-  iovec iov{out.data.data(), out.data.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0)
-    return false;
-  out.data.resize(static_cast<size_t>(n));
-  if (cmsghdr* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS)
-    std::memcpy(&out.fd, CMSG_DATA(c), sizeof(int));
-  return true;
-}
-
-void parseInts(const Received& r, std::vector<int>& ints, std::string& note) {
-  if (r.data.size() < 5)
+void parseInts(const std::string& d, std::vector<int>& ints, std::string& note) {
+  if (d.size() < 5)
     return;
   uint32_t n;
-  std::memcpy(&n, r.data.data() + 1, 4);
+  std::memcpy(&n, d.data() + 1, 4);
   const size_t bytes = static_cast<size_t>(n) * sizeof(int);
-  if (5 + bytes > r.data.size())
+  if (5 + bytes > d.size())
     return;
   ints.resize(n);
-  std::memcpy(ints.data(), r.data.data() + 5, bytes);
-  note.assign(r.data.begin() + 5 + static_cast<long>(bytes), r.data.end());
+  std::memcpy(ints.data(), d.data() + 5, bytes);
+  note.assign(d.begin() + 5 + static_cast<long>(bytes), d.end());
 }
 
 void testListener(int fd, NotifyFeatures& nf) {
@@ -245,28 +206,26 @@ ChildResult LiveBackend::runChild(const ChildRequest& r) {
   }
   theirs.reset();
   UniqueFd listener;
-  Received msg;
-  while (receive(mine.get(), msg)) {
-    if (msg.data.empty())
+  for (auto msg = recvWithFd(mine.get(), 4096); msg; msg = recvWithFd(mine.get(), 4096)) {
+    const std::string& d = msg->data;
+    if (d.empty())
       continue;
-    switch (msg.data[0]) {
+    switch (d[0]) {
       case kNotify:
-        listener.reset(msg.fd);
-        out.notify.tested = msg.fd >= 0;
-        out.notify.waitKillableRecv = msg.data.size() > 1 && msg.data[1] != 0;
-        out.notify.note.assign(msg.data.begin() + 2, msg.data.end());
+        out.notify.tested = msg->fd.valid();
+        out.notify.waitKillableRecv = d.size() > 1 && d[1] != 0;
+        out.notify.note.assign(d.begin() + std::min<size_t>(2, d.size()), d.end());
+        listener = std::move(msg->fd);
         if (listener.valid())
           testListener(listener.get(), out.notify);
         break;
       case kMount:
-        parseInts(msg, out.mountInUserns, out.mountNote);
+        parseInts(d, out.mountInUserns, out.mountNote);
         break;
       case kClone:
-        parseInts(msg, out.clone3, out.cloneNote);
+        parseInts(d, out.clone3, out.cloneNote);
         break;
       default:
-        if (msg.fd >= 0)
-          close(msg.fd);
         break;
     }
   }

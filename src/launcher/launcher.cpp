@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "base/errno_name.h"
+#include "base/fd_passing.h"
 #include "base/log.h"
 #include "base/sys.h"
 #include "kernel/uapi_compat.h"
@@ -45,27 +46,6 @@ Result<UniqueFd> installListener(const filter::BpfProgram& program) {
   if (fd < 0)
     return Error::fromErrno(errno, "seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER)");
   return UniqueFd(fd);
-}
-
-Status sendFd(int sock, int fd) {
-  char byte = 'L';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR)
-      return Error::fromErrno(errno, "sending the listener to the supervisor");
-  }
-  return okStatus();
 }
 
 // The supervisor's answer: ready, or the reason it could not start.
@@ -129,26 +109,12 @@ int execProgram(const std::vector<std::string>& args) {
 }  // namespace
 
 Result<UniqueFd> Handshake::awaitListener() {
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock_.get(), &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0)
+  auto msg = recvWithFd(sock_.get(), 16);
+  if (!msg)
     return Error(EPIPE, "the launcher went away before sending the listener");
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+  if (!msg->fd.valid())
     return Error(EPROTO, "the launcher sent no listener");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return UniqueFd(fd);
+  return std::move(msg->fd);
 }
 
 void Handshake::ready(const Status& status) {
@@ -277,7 +243,7 @@ int runInPlace(const LaunchSpec& spec, const SupervisorMain& supervisorMain) {
     return kExitLauncherFailed;
   }
   {
-    Status sent = sendFd(mine.get(), listener->get());
+    Status sent = sendWithFd(mine.get(), "L", listener->get());
     listener->reset();  // only the supervisor holds it now
     Status ready = awaitReady(mine.get());
     if (!ready) {
