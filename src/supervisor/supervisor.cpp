@@ -109,21 +109,13 @@ Status Supervisor::serve(UniqueFd listenerFd) {
   if (auto st = armRecvWatchdog(); !st)
     return std::move(st).error();
 
-  pollfd pfd{listener.fd(), POLLIN, 0};
+  // RECV blocks until a notification arrives; no poll() per probe. It
+  // returns ENOENT when the filter loses its last user (Linux 6.11+) or
+  // EINTR from the watchdog (older kernels): then a zero-timeout poll()
+  // tells whether the listener hung up.
   for (;;) {
-    pfd.revents = 0;
-    int rc = poll(&pfd, 1, -1);
-    if (rc < 0) {
-      if (errno == EINTR)
-        continue;
-      return Error::fromErrno(errno, "poll(listener)");
-    }
-    if (pfd.revents & POLLIN) {
-      int err = listener.recv();
-      if (err == EINTR || err == ENOENT)
-        continue;  // interrupted, or the target left before we received it
-      if (err != 0)
-        return Error::fromErrno(err, "SECCOMP_IOCTL_NOTIF_RECV");
+    int err = listener.recv();
+    if (err == 0) {
       const seccomp_notif& n = listener.notif();
       const Reply r = dispatch(n, listener);
       if (r.kind != Reply::Kind::Drop) {
@@ -137,7 +129,12 @@ Status Supervisor::serve(UniqueFd listenerFd) {
       }
       continue;
     }
-    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+    if (err != EINTR && err != ENOENT)
+      return Error::fromErrno(err, "SECCOMP_IOCTL_NOTIF_RECV");
+    pollfd pfd{listener.fd(), POLLIN, 0};
+    if (poll(&pfd, 1, 0) < 0 && errno != EINTR)
+      return Error::fromErrno(errno, "poll(listener)");
+    if ((pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(pfd.revents & POLLIN)) {
       log::supervisor().debug("listener has no tasks left: answered {}, rejected {}, "
                               "faulted {}, gone {}, unwritable {}, calls allowed {}, denied {}",
                               counters_.answered, counters_.rejected, counters_.faulted,
