@@ -215,14 +215,15 @@ int runInPlace(const LaunchSpec& spec, const SupervisorMain& supervisorMain) {
     becomeSupervisor(std::move(theirs), supervisorMain);
   }
   theirs.reset();
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  // ECHILD is fine: SIGCHLD ignored by our parent means auto-reaping.
-  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-    message("cannot fork the supervisor");
-    return kExitLauncherFailed;
-  }
+  // The intermediate child is reaped just before exec (PROGRAM must not
+  // inherit it); meanwhile the filter is installed, overlapping its fork.
+  auto reapIntermediate = [child]() {
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    // ECHILD is fine: SIGCHLD ignored by our parent means auto-reaping.
+    return !(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  };
 
   auto listener = installListener(spec.program);
   if (!listener) {
@@ -232,6 +233,7 @@ int runInPlace(const LaunchSpec& spec, const SupervisorMain& supervisorMain) {
                              "agent); running {} without extsys (--nested=passthrough)",
                              program);
         mine.reset();  // the supervisor sees EOF and exits quietly
+        reapIntermediate();
         return execProgram(spec.argv);
       }
       message("cannot install the seccomp listener: EBUSY: this process is already supervised "
@@ -246,6 +248,10 @@ int runInPlace(const LaunchSpec& spec, const SupervisorMain& supervisorMain) {
     Status sent = sendWithFd(mine.get(), "L", listener->get());
     listener->reset();  // only the supervisor holds it now
     Status ready = awaitReady(mine.get());
+    if (!reapIntermediate()) {
+      message("cannot fork the supervisor");
+      return kExitLauncherFailed;
+    }
     if (!ready) {
       message("supervisor failed to start: " + ready.error().message());
       return kExitLauncherFailed;
