@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "app/agent_command.h"
 #include "app/features_command.h"
 #include "app/policy_command.h"
 #include "app/run_command.h"
@@ -26,6 +27,10 @@ int main(int argc, char** argv) {
   CLI::App* featuresCmd = extsys::app::addFeaturesCommand(app, features);
   extsys::app::PolicyOptions policyOptions;
   extsys::app::PolicyCommands policyCmds = extsys::app::addPolicyCommand(app, policyOptions);
+  extsys::app::AgentCommandOptions agent;
+  CLI::App* agentCmd = extsys::app::addAgentCommand(app, agent);
+  extsys::app::OciProfileOptions ociProfile;
+  CLI::App* ociProfileCmd = extsys::app::addOciProfileCommand(app, ociProfile);
   CLI::App* versionCmd = app.add_subcommand("version", "Print the version.");
 
   try {
@@ -47,6 +52,10 @@ int main(int argc, char** argv) {
     return extsys::app::policyCheckCommand(policyOptions);
   if (policyCmds.list->parsed())
     return extsys::app::policyListCommand();
+  if (agentCmd->parsed())
+    return extsys::app::agentCommand(std::move(agent));
+  if (ociProfileCmd->parsed())
+    return extsys::app::ociProfileCommand(ociProfile);
   if (featuresCmd->parsed())
     return extsys::app::featuresCommand(features);
   if (runCmd->parsed()) {

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+// agent/agent.cpp - accept loop, one server process per connection.
+#include "agent/agent.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "agent/receive.h"
+#include "base/errno_name.h"
+#include "base/log.h"
+
+namespace extsys::agent {
+namespace {
+
+spdlog::logger& logger() {
+  return log::app();
+}
+
+Status setUpLogging(const std::string& logFile) {
+  return logFile.empty() ? log::toStderr("agent") : log::toFile(logFile, "agent");
+}
+
+Result<sockaddr_un> unixAddress(const std::string& path) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof a.sun_path)
+    return Error(ENAMETOOLONG, "socket path '" + path + "' is empty or longer than " +
+                                   std::to_string(sizeof a.sun_path - 1) + " bytes");
+  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+  return a;
+}
+
+// A socket file left by an agent that died is replaced; a live agent is not.
+Status removeStaleSocket(const std::string& path, const sockaddr_un& addr) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0)
+    return errno == ENOENT ? okStatus() : Error::fromErrno(errno, "stat " + path);
+  if (!S_ISSOCK(st.st_mode))
+    return Error(EEXIST, path + " exists and is not a socket");
+  UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid())
+    return Error::fromErrno(errno, "socket(AF_UNIX)");
+  if (connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
+    return Error(EADDRINUSE, "another agent is listening on " + path);
+  if (errno != ECONNREFUSED)
+    return Error::fromErrno(errno, "connect " + path);
+  if (unlink(path.c_str()) != 0)
+    return Error::fromErrno(errno, "unlink stale socket " + path);
+  logger().info("replaced stale socket {}", path);
+  return okStatus();
+}
+
+struct BoundSocket {
+  UniqueFd fd;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+Result<BoundSocket> bindSocket(const std::string& path) {
+  auto addr = unixAddress(path);
+  if (!addr)
+    return std::move(addr).error();
+  // The directory (e.g. /run/extsys) is created if it is missing: one level.
+  const auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    const std::string dir = path.substr(0, slash);
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return Error::fromErrno(errno, "mkdir " + dir);
+  }
+  if (auto st = removeStaleSocket(path, *addr); !st)
+    return std::move(st).error();
+  BoundSocket b;
+  b.fd.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!b.fd.valid())
+    return Error::fromErrno(errno, "socket(AF_UNIX)");
+  // Owner only: whoever can connect can make the agent serve a listener.
+  const mode_t old = umask(0177);
+  int rc = bind(b.fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr);
+  const int err = errno;
+  umask(old);
+  if (rc != 0)
+    return Error::fromErrno(err, "bind " + path);
+  if (listen(b.fd.get(), 128) != 0)
+    return Error::fromErrno(errno, "listen " + path);
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    b.dev = st.st_dev;
+    b.ino = st.st_ino;
+  }
+  return b;
+}
+
+// Removes the socket file only if it is still the one we created.
+void unlinkOurSocket(const std::string& path, const BoundSocket& b) {
+  struct stat st {};
+  if (!path.empty() && stat(path.c_str(), &st) == 0 && st.st_dev == b.dev && st.st_ino == b.ino)
+    unlink(path.c_str());
+}
+
+std::string describeStatus(int status) {
+  if (WIFEXITED(status))
+    return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return std::string("killed by ") + sigabbrev_np(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+// The per-connection server process; returns its exit status.
+int serveConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o,
+                    const sigset_t& originalMask) {
+  // Its own process group: a Ctrl-C meant for the accept loop does not
+  // take running containers' servers with it.
+  setpgid(0, 0);
+  sigprocmask(SIG_SETMASK, &originalMask, nullptr);
+  (void)setUpLogging(o.logFile);
+
+  auto got = receiveContainerState(conn.get(), {o.stateTimeout, o.maxStateBytes});
+  conn.reset();  // runtimes never read: nothing to answer on it
+  if (!got && got.error().err() == ENODATA) {
+    logger().debug("connection from pid {}: {}", peer.pid, got.error().message());
+    return 0;
+  }
+  if (!got) {
+    logger().error("connection from pid {} (uid {}): {}", peer.pid, peer.uid,
+                   got.error().message());
+    return 1;
+  }
+  const ContainerProcessState& s = got->state;
+  const std::string comm = ("extsys:" + s.id).substr(0, 15);
+  prctl(PR_SET_NAME, comm.c_str(), 0, 0, 0);
+  logger().debug("container {}: state {}", s.id, got->raw);
+  // One connection per container process: the init ("creating"), or an exec.
+  const std::string who = "container " + s.id + (s.status == "creating" ? " init" : " exec") +
+                          " (pid " + std::to_string(s.pid) + ")";
+
+  auto reject = [&](const Error& e) {
+    logger().error("{}: {}; the listener is closed, so its notified calls fail with ENOSYS", who,
+                   e.message());
+    return 1;
+  };
+  auto md = parseAgentMetadata(s.metadata);
+  if (!md)
+    return reject(md.error());
+  auto effective = o.resolvePolicy(md->policy);
+  if (!effective)
+    return reject(effective.error());
+  const std::string policyName = effective->name;
+  auto sup = supervisor::Supervisor::create(std::move(*effective), o.supervisor);
+  if (!sup)
+    return reject(sup.error());
+  logger().info("{}: serving with policy {} (runtime pid {}, spec {}, metadata '{}')", who,
+                policyName, peer.pid, s.ociVersion, s.metadata);
+
+  if (auto st = (*sup)->serve(std::move(got->listener)); !st) {
+    logger().error("{}: {}", who, st.error().message());
+    return 1;
+  }
+  const auto& c = (*sup)->counters();
+  logger().info(
+      "{}: no task left; probes answered {}, rejected {}, faulted {}, gone {}, "
+      "unwritable {}; calls allowed {}, denied {}",
+      who, c.answered, c.rejected, c.faulted, c.gone, c.unwritable, c.allowed, c.denied);
+  return 0;
+}
+
+}  // namespace
+
+Result<int> socketFromSystemd() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || fds == nullptr || std::atol(pid) != static_cast<long>(getpid()))
+    return -1;
+  const std::string count = fds;
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  if (count != "1")
+    return Error(EINVAL, "socket activation passed " + count +
+                             " sockets; extsys agent takes exactly one (ListenStream=PATH)");
+  constexpr int fd = 3;  // SD_LISTEN_FDS_START
+  int type = 0, domain = 0, listening = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+    return Error::fromErrno(errno, "socket activation: fd 3");
+  len = sizeof domain;
+  getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+  len = sizeof listening;
+  getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+  if (type != SOCK_STREAM || domain != AF_UNIX || !listening)
+    return Error(EINVAL,
+                 "socket activation: fd 3 is not a listening AF_UNIX stream socket "
+                 "(use ListenStream=/absolute/path in the .socket unit)");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
+}
+
+int run(const AgentOptions& o) {
+  if (auto st = setUpLogging(o.logFile); !st) {
+    std::fprintf(stderr, "extsys: %s\n", st.error().message().c_str());
+    return 1;
+  }
+  BoundSocket sock;
+  std::string boundPath;
+  if (o.socketPath.empty()) {
+    auto activated = socketFromSystemd();
+    if (!activated || *activated < 0) {
+      logger().error("{}", activated ? "no --socket given and not socket-activated (LISTEN_FDS)"
+                                     : activated.error().message());
+      return 1;
+    }
+    sock.fd.reset(*activated);
+    logger().info("listening on the socket systemd passed");
+  } else {
+    auto bound = bindSocket(o.socketPath);
+    if (!bound) {
+      logger().error("{}", bound.error().message());
+      return 1;
+    }
+    sock = std::move(*bound);
+    boundPath = o.socketPath;
+    logger().info("listening on {}", o.socketPath);
+  }
+
+  // A log pipe that went away must not kill the agent or its servers.
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t handled, original;
+  sigemptyset(&handled);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP})
+    sigaddset(&handled, s);
+  sigprocmask(SIG_BLOCK, &handled, &original);
+  UniqueFd sigfd(signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd.valid()) {
+    logger().error("signalfd: {}", errnoDescribe(errno));
+    return 1;
+  }
+
+  std::set<pid_t> servers;
+  bool stopping = false;
+  int status = 0;
+  while (!stopping) {
+    pollfd p[2] = {{sock.fd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      logger().error("poll: {}", errnoDescribe(errno));
+      status = 1;
+      break;
+    }
+    if (p[1].revents & POLLIN) {
+      signalfd_siginfo si{};
+      while (read(sigfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+          stopping = true;
+        else if (si.ssi_signo == SIGHUP)
+          logger().info(
+              "SIGHUP: nothing to reload (each container's policy is read when it "
+              "connects)");
+      }
+      int ws = 0;
+      for (pid_t pid; (pid = waitpid(-1, &ws, WNOHANG)) > 0;) {
+        servers.erase(pid);
+        logger().debug("server {} ended: {}", pid, describeStatus(ws));
+      }
+    }
+    if (stopping || !(p[0].revents & POLLIN))
+      continue;
+
+    UniqueFd conn(accept4(sock.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn.valid()) {
+      const int err = errno;
+      if (err == EINTR || err == EAGAIN || err == ECONNABORTED)
+        continue;
+      logger().error("accept: {}", errnoDescribe(err));
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+        usleep(100 * 1000);  // do not spin while out of resources
+      continue;
+    }
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len);
+    const pid_t child = fork();
+    if (child < 0) {
+      logger().error(
+          "fork for a connection from pid {}: {}; the runtime's container start "
+          "fails or its notified calls get ENOSYS",
+          peer.pid, errnoDescribe(errno));
+      continue;
+    }
+    if (child == 0) {
+      sock.fd.reset();
+      sigfd.reset();
+      const int code = serveConnection(std::move(conn), peer, o, original);
+      std::fflush(nullptr);
+      _exit(code);
+    }
+    servers.insert(child);
+    logger().debug("connection from pid {} (uid {}): server {}", peer.pid, peer.uid, child);
+  }
+
+  sock.fd.reset();
+  unlinkOurSocket(boundPath, sock);
+  sigprocmask(SIG_SETMASK, &original, nullptr);
+  logger().info(
+      "stopped accepting; {} container server(s) keep serving until their "
+      "containers exit",
+      servers.size());
+  return status;
+}
+
+}  // namespace extsys::agent

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+// agent/receive.cpp - recvmsg loop with SCM_RIGHTS.
+#include "agent/receive.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace extsys::agent {
+namespace {
+
+constexpr size_t kMaxFdsPerMessage = 64;
+
+// "anon_inode:seccomp notify" is how the kernel names a listener.
+bool isSeccompListener(int fd) {
+  char link[64];
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(path.c_str(), link, sizeof link - 1);
+  if (n < 0)
+    return false;
+  link[n] = '\0';
+  return std::strcmp(link, "anon_inode:seccomp notify") == 0;
+}
+
+}  // namespace
+
+Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limits) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + limits.timeout;
+  std::vector<UniqueFd> fds;
+  std::string raw;
+  JsonObjectScanner scanner;
+  bool truncatedFds = false;
+  char buf[16384];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+
+  while (scanner.state() == JsonObjectScanner::State::NeedMore) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0)
+      return Error(ETIMEDOUT, "no complete container process state after " +
+                                  std::to_string(limits.timeout.count()) + " ms (" +
+                                  std::to_string(raw.size()) + " bytes received)");
+    pollfd p{conn, POLLIN, 0};
+    int rc = poll(&p, 1, static_cast<int>(left));
+    if (rc < 0 && errno == EINTR)
+      continue;
+    if (rc < 0)
+      return Error::fromErrno(errno, "poll(connection)");
+    if (rc == 0)
+      continue;
+
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (n < 0)
+      return Error::fromErrno(errno, "recvmsg(connection)");
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        continue;
+      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds.emplace_back(fd);
+      }
+    }
+    if (msg.msg_flags & MSG_CTRUNC)
+      truncatedFds = true;
+    if (n == 0 && raw.empty() && fds.empty())
+      return Error(ENODATA, "the connection closed without data");  // e.g. a liveness check
+    if (n == 0)
+      return Error(ECONNRESET, "the runtime closed the connection after " +
+                                   std::to_string(raw.size()) +
+                                   " bytes, before the container process state was complete");
+    raw.append(buf, static_cast<size_t>(n));
+    if (raw.size() > limits.maxBytes)
+      return Error(EMSGSIZE, "container process state larger than " +
+                                 std::to_string(limits.maxBytes) + " bytes");
+    if (scanner.feed(std::string_view(buf, static_cast<size_t>(n))) ==
+        JsonObjectScanner::State::Malformed)
+      return Error(EINVAL, "the runtime sent something that is not a JSON object");
+  }
+
+  raw.resize(scanner.end());  // a runtime sends one document; ignore anything after it
+  auto state = parseContainerProcessState(raw);
+  if (!state)
+    return std::move(state).error();
+  const size_t index = seccompFdIndex(*state);
+  if (index >= fds.size())
+    return Error(EINVAL, "\"fds\" names " + std::to_string(state->fds.size()) +
+                             " descriptor(s) but " + std::to_string(fds.size()) + " arrived" +
+                             (truncatedFds ? " (more were cut off: MSG_CTRUNC)" : ""));
+  if (!isSeccompListener(fds[index].get()))
+    return Error(EINVAL, "the descriptor named \"seccompFd\" is not a seccomp listener");
+  ReceivedState out{std::move(*state), std::move(fds[index]), std::move(raw)};
+  return out;  // the other descriptors close here
+}
+
+}  // namespace extsys::agent

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+// agent/receive.h - reads one container process state and its listener from
+// a runtime's connection.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "agent/container_state.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace extsys::agent {
+
+struct ReceivedState {
+  ContainerProcessState state;
+  UniqueFd listener;  // the fd named "seccompFd"
+  std::string raw;    // the JSON as received (for debug logs)
+};
+
+struct ReceiveLimits {
+  std::chrono::milliseconds timeout{10000};  // for the whole message
+  size_t maxBytes = 1 << 20;
+};
+
+// recvmsg() until the JSON object is complete - never until EOF: runc and
+// crun keep the connection open for the life of the runtime process. File
+// descriptors may arrive with any of the messages (the spec allows several
+// sendmsg calls, fds in the first); all are collected, the one named
+// "seccompFd" is kept and checked to be a seccomp listener, the rest closed.
+// ENODATA: the peer closed without sending anything (another agent checking
+// whether this one is alive does that).
+[[nodiscard]] Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limits);
+
+}  // namespace extsys::agent

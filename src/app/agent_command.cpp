@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// app/agent_command.cpp - `extsys agent` and `extsys oci-profile`.
+#include "app/agent_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "agent/agent.h"
+#include "agent/oci_profile.h"
+#include "app/policy_files.h"
+#include "app/run_command.h"
+#include "base/log.h"
+#include "config.h"
+#include "kernel/current_features.h"
+
+namespace extsys::app {
+namespace {
+
+// --policy NAME|FILE (empty: the built-in default) applied to this kernel.
+Result<policy::EffectivePolicy> effectiveFor(const std::string& arg,
+                                             const kernel::KernelFeatures& features,
+                                             int probeErrno) {
+  auto policy = loadPolicyArg(arg);
+  if (!policy)
+    return std::move(policy).error();
+  auto effective = policy::makeEffective(*policy, features);
+  if (effective && probeErrno != 0)
+    effective->probeErrno = probeErrno;
+  return effective;
+}
+
+Result<kernel::FeatureLookup> features(bool noCache) {
+  auto lookup = kernel::currentKernelFeatures(
+      noCache ? kernel::CacheMode::Bypass : kernel::CacheMode::Use, EXTSYS_VERSION);
+  if (!lookup)
+    return std::move(lookup).error().wrap("cannot learn this kernel's features");
+  return lookup;
+}
+
+}  // namespace
+
+CLI::App* addAgentCommand(CLI::App& app, AgentCommandOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "agent",
+      "Serve the seccomp listeners of OCI containers (runc, crun, podman): the\n"
+      "runtime sends each container's listener to --socket (linux.seccomp.listenerPath).\n"
+      "Usage: extsys agent [--socket PATH] [--policy NAME|FILE] [OPTIONS]");
+  cmd->footer(
+      "Each container's policy is chosen by its listenerMetadata, 'policy=NAME' (NAME is\n"
+      "looked up like --policy NAME; 'default' is the built-in default); without one,\n"
+      "--policy applies. Generate the config.json section with `extsys oci-profile`.\n"
+      "Every container is served by its own process, which exits with the container.\n"
+      "SIGTERM/SIGINT stop accepting new containers; running ones keep being served.\n"
+      "Under systemd, a socket unit may pass the socket (LISTEN_FDS) instead of --socket.\n\n"
+      "Examples:\n"
+      "  extsys agent --socket /run/extsys/agent.sock\n"
+      "  extsys agent --policy kernel-6.1 --audit /var/log/extsys-audit.jsonl");
+  cmd->add_option("--socket", o.socket,
+                  std::string("UNIX socket to listen on (mode 0600); default: the socket "
+                              "systemd passes, else ") +
+                      kDefaultAgentSocket);
+  cmd->add_option("--policy", o.policy,
+                  "policy NAME or FILE for containers whose listenerMetadata names none; "
+                  "default: advertise everything, restrict nothing");
+  cmd->add_option("--audit", o.audit, "append one JSON line per supervisor decision to FILE");
+  cmd->add_option("--probe-errno", o.probeErrno,
+                  "errno a successful probe returns (default: the policy's, else 134)")
+      ->check(CLI::Range(1, 4095));
+  cmd->add_option("--log-level", o.logLevel, "trace|debug|info|warn|error|off (default info)")
+      ->check(
+          CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical", "off"}));
+  cmd->add_option("--log-file", o.logFile, "append log lines to FILE instead of stderr");
+  cmd->add_flag("--no-cache", o.noCache,
+                "discover the kernel's features again instead of using the per-boot cache");
+  cmd->add_option("--sync-wakeup", o.syncWakeUp,
+                  "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+): auto|on|off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  return cmd;
+}
+
+int agentCommand(AgentCommandOptions o) {
+  auto level = log::parseLevel(o.logLevel);
+  if (!level) {
+    log::app().error("{}", level.error().message());
+    return 2;
+  }
+  log::setLevel(*level);
+  auto lookup = features(o.noCache);
+  if (!lookup) {
+    log::app().error("{}", lookup.error().message());
+    return 1;
+  }
+  // The default policy is checked now, so a typo fails at start, not per container.
+  if (auto e = effectiveFor(o.policy, lookup->features, o.probeErrno); !e) {
+    std::fprintf(stderr, "%s\n", e.error().message().c_str());
+    return 2;
+  }
+
+  agent::AgentOptions a;
+  const bool activated = o.socket.empty() && std::getenv("LISTEN_FDS") != nullptr;
+  a.socketPath = activated ? "" : absolutePath(o.socket.empty() ? kDefaultAgentSocket : o.socket);
+  a.logFile = absolutePath(o.logFile);
+  a.supervisor.pageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  a.supervisor.auditPath = absolutePath(o.audit);
+  a.supervisor.syncWakeUp = o.syncWakeUp == "on"                 ? supervisor::SyncWakeUp::On
+                            : o.syncWakeUp == "off"              ? supervisor::SyncWakeUp::Off
+                            : lookup->features.notify.syncWakeUp ? supervisor::SyncWakeUp::Auto
+                                                                 : supervisor::SyncWakeUp::Off;
+  a.resolvePolicy = [features = lookup->features, defaultPolicy = o.policy,
+                     probeErrno = o.probeErrno](const std::string& name) {
+    return effectiveFor(name.empty() ? defaultPolicy : name, features, probeErrno);
+  };
+  return agent::run(a);
+}
+
+CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "oci-profile",
+      "Print the linux.seccomp section of an OCI config.json for a container served by\n"
+      "`extsys agent`: probes notified, the policy's hide and strict rules in BPF.\n"
+      "Usage: extsys oci-profile [--policy NAME|FILE] [--socket PATH]");
+  cmd->footer(
+      "The section replaces the config's linux.seccomp (a container has one filter). Its\n"
+      "listenerMetadata names the policy ('policy=NAME'), so the agent serves the container\n"
+      "with the policy the rules were made for. Generate it on the host that runs the\n"
+      "containers: the rules depend on this kernel's features.\n\n"
+      "Example:\n"
+      "  extsys oci-profile --policy kernel-5.10 > seccomp.json\n"
+      "  jq --slurpfile s seccomp.json '.linux.seccomp = $s[0]' config.json > c && mv c "
+      "config.json");
+  cmd->add_option("--policy", o.policy,
+                  "policy NAME or FILE (the agent finds it by NAME, so a FILE must also be in "
+                  "its policy directory); default: the built-in default");
+  cmd->add_option("--socket", o.socket, "the agent's socket (listenerPath), made absolute")
+      ->capture_default_str();
+  cmd->add_flag("--no-cache", o.noCache,
+                "discover the kernel's features again instead of using the per-boot cache");
+  return cmd;
+}
+
+int ociProfileCommand(const OciProfileOptions& o) {
+  auto lookup = features(o.noCache);
+  if (!lookup) {
+    log::app().error("{}", lookup.error().message());
+    return 1;
+  }
+  auto effective = effectiveFor(o.policy, lookup->features, 0);
+  if (!effective) {
+    std::fprintf(stderr, "%s\n", effective.error().message().c_str());
+    return 2;
+  }
+  agent::ProfileOptions po;
+  po.listenerPath = absolutePath(o.socket);
+  po.listenerMetadata = "policy=" + effective->name;
+  if (o.policy.find('/') != std::string::npos || o.policy.ends_with(".toml"))
+    log::app().warn(
+        "the agent looks policies up by NAME: '{}' must be in its policy "
+        "directory (e.g. $EXTSYS_POLICY_DIR) as {}.toml",
+        effective->name, effective->name);
+  auto profile = agent::makeOciProfile(*effective, po);
+  if (!profile) {
+    log::app().error("{}", profile.error().message());
+    return 1;
+  }
+  for (const auto& w : profile->warnings)
+    log::app().warn("{}", w);
+  std::printf("%s\n", profile->seccomp.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace extsys::app

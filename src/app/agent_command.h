@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// app/agent_command.h - the container commands:
+//   `extsys agent`        serve seccomp listeners that OCI container runtimes
+//                         send (linux.seccomp.listenerPath);
+//   `extsys oci-profile`  print the linux.seccomp section that makes a runtime
+//                         install extsys's filter and send its listener there.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace extsys::app {
+
+inline constexpr const char* kDefaultAgentSocket = "/run/extsys/agent.sock";
+
+struct AgentCommandOptions {
+  std::string socket;  // empty: socket activation if LISTEN_FDS, else kDefaultAgentSocket
+  std::string policy;
+  std::string audit;
+  std::string logLevel = "info";
+  std::string logFile;
+  std::string syncWakeUp = "auto";
+  int probeErrno = 0;
+  bool noCache = false;
+};
+
+CLI::App* addAgentCommand(CLI::App& app, AgentCommandOptions& options);
+int agentCommand(AgentCommandOptions options);
+
+struct OciProfileOptions {
+  std::string policy;
+  std::string socket = kDefaultAgentSocket;
+  bool noCache = false;
+};
+
+CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& options);
+int ociProfileCommand(const OciProfileOptions& options);
+
+}  // namespace extsys::app
