@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // kernel/features_json.h - KernelFeatures as JSON: the stable schema of
-// `extsys features --json` (src/app/features.schema.json) and of the cache.
+// `extsys features --json` (src/app/features.schema.json).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,11 +13,8 @@ namespace extsys::kernel {
 inline constexpr const char* kFeaturesSchemaId = "extsys.features/1";
 
 // The full document: kernel, per-syscall facts and answer images, notify.
+// (The cache keeps a compact form of its own: kernel/feature_cache.cpp.)
 nlohmann::json featuresToJson(const KernelFeatures& f);
-
-// Reads back what featuresToJson wrote (the cache). Any missing or
-// malformed member is an error: a cache we cannot fully trust is not used.
-[[nodiscard]] Result<KernelFeatures> featuresFromJson(const nlohmann::json& j);
 
 std::string hex64(uint64_t v);
 
