@@ -171,8 +171,9 @@ int serveConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o,
   const auto& c = (*sup)->counters();
   logger().info(
       "{}: no task left; probes answered {}, rejected {}, faulted {}, gone {}, "
-      "unwritable {}; calls allowed {}, denied {}",
-      who, c.answered, c.rejected, c.faulted, c.gone, c.unwritable, c.allowed, c.denied);
+      "unwritable {}; calls allowed {}, denied {}; {} worker(s)",
+      who, c.answered, c.rejected, c.faulted, c.gone, c.unwritable, c.allowed, c.denied,
+      (*sup)->workersStarted());
   return 0;
 }
 

@@ -77,6 +77,10 @@ CLI::App* addAgentCommand(CLI::App& app, AgentCommandOptions& o) {
   cmd->add_option("--sync-wakeup", o.syncWakeUp,
                   "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+): auto|on|off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
+  cmd->add_option("--threads", o.threads,
+                  "most threads answering one container at once; a second one starts only "
+                  "when probes arrive while all are busy (default: one per CPU, at most 8)")
+      ->check(CLI::Range(1, 64));
   return cmd;
 }
 
@@ -104,6 +108,7 @@ int agentCommand(AgentCommandOptions o) {
   a.logFile = absolutePath(o.logFile);
   a.supervisor.pageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   a.supervisor.auditPath = absolutePath(o.audit);
+  a.supervisor.maxWorkers = o.threads != 0 ? o.threads : supervisor::defaultWorkers();
   a.supervisor.syncWakeUp = o.syncWakeUp == "on"                 ? supervisor::SyncWakeUp::On
                             : o.syncWakeUp == "off"              ? supervisor::SyncWakeUp::Off
                             : lookup->features.notify.syncWakeUp ? supervisor::SyncWakeUp::Auto

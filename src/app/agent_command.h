@@ -21,6 +21,7 @@ struct AgentCommandOptions {
   std::string logLevel = "info";
   std::string logFile;
   std::string syncWakeUp = "auto";
+  unsigned threads = 0;  // 0: supervisor::defaultWorkers()
   int probeErrno = 0;
   bool noCache = false;
 };

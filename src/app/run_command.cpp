@@ -33,6 +33,7 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
                   : kernelHasSyncWakeUp   ? supervisor::SyncWakeUp::Auto
                                           : supervisor::SyncWakeUp::Off;
   so.auditPath = o.audit;
+  so.maxWorkers = o.threads != 0 ? o.threads : supervisor::defaultWorkers();
   auto sup = supervisor::Supervisor::create(std::move(effective), so);
   if (!sup)
     return fail(sup.error());
@@ -58,6 +59,12 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
     log::supervisor().error("Failed to serve the listener: {}", st.error().message());
     return 1;
   }
+  const auto& c = (*sup)->counters();
+  log::supervisor().info(
+      "no tasks left: {} worker(s); answered {}, rejected {}, faulted {}, gone {}, "
+      "unwritable {}, calls allowed {}, denied {}",
+      (*sup)->workersStarted(), c.answered, c.rejected, c.faulted, c.gone, c.unwritable, c.allowed,
+      c.denied);
   return 0;
 }
 
@@ -113,6 +120,10 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   run->add_option("--sync-wakeup", o.syncWakeUp,
                   "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+): auto|on|off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
+  run->add_option("--threads", o.threads,
+                  "most supervisor threads answering at once; a second one starts only "
+                  "when probes arrive while all are busy (default: one per CPU, at most 8)")
+      ->check(CLI::Range(1, 64));
   // PROGRAM and its arguments are split off before parsing (see
   // splitCommand); without `--`, the first non-option ends extsys's options.
   run->prefix_command();

@@ -18,6 +18,7 @@ struct RunOptions {
   std::string logFile;
   std::string nested = "fail";
   std::string syncWakeUp = "auto";
+  unsigned threads = 0;  // 0: supervisor::defaultWorkers()
   bool noCache = false;
   std::vector<std::string> command;
 };

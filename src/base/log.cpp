@@ -21,7 +21,7 @@ struct Registry {
   spdlog::level::level_enum level = spdlog::level::warn;
 
   static std::shared_ptr<spdlog::logger> make(const char* name) {
-    auto l = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stderr_sink_st>());
+    auto l = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stderr_sink_mt>());
     l->set_level(spdlog::level::warn);
     l->set_pattern("extsys: %v");
     return l;
@@ -71,7 +71,7 @@ void setLevel(spdlog::level::level_enum level) {
 }
 
 Status toStderr(const std::string& role) {
-  registry().useSink(std::make_shared<spdlog::sinks::stderr_sink_st>(),
+  registry().useSink(std::make_shared<spdlog::sinks::stderr_sink_mt>(),
                      "extsys " + role + "[" + std::to_string(getpid()) + "]: %l: %v");
   return okStatus();
 }
@@ -79,7 +79,7 @@ Status toStderr(const std::string& role) {
 Status toFile(const std::string& path, const std::string& role) {
   spdlog::sink_ptr sink;
   try {  // spdlog reports file errors by exception; this adapter is the only catch.
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(path, /*truncate=*/false);
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
   } catch (const spdlog::spdlog_ex& e) {
     return Error(EIO, "cannot open log file '" + path + "': " + e.what());
   }
@@ -89,7 +89,7 @@ Status toFile(const std::string& path, const std::string& role) {
 }
 
 void toNowhere() {
-  registry().useSink(std::make_shared<spdlog::sinks::null_sink_st>(), "%v");
+  registry().useSink(std::make_shared<spdlog::sinks::null_sink_mt>(), "%v");
   for (auto* l : registry().all())
     l->set_level(spdlog::level::off);
 }

@@ -23,7 +23,7 @@ static_assert(offsetof(seccomp_data, nr) == 0 && offsetof(seccomp_data, arch) ==
 static_assert(offsetof(seccomp_data, args) == 16);
 static_assert(offsetof(seccomp_notif_resp, error) == 16);
 
-void NotifyFd::FreeDeleter::operator()(void* p) const { std::free(p); }
+void NotifyChannel::FreeDeleter::operator()(void* p) const { std::free(p); }
 
 Result<NotifSizes> notifSizes() {
   seccomp_notif_sizes s{};
@@ -32,12 +32,6 @@ Result<NotifSizes> notifSizes() {
   return NotifSizes{s.seccomp_notif, s.seccomp_notif_resp, s.seccomp_data};
 }
 
-NotifyFd::NotifyFd(UniqueFd fd, NotifSizes sizes)
-    : fd_(std::move(fd)),
-      sizes_(sizes),
-      req_(static_cast<uint8_t*>(std::calloc(1, sizes.notif))),
-      resp_(static_cast<uint8_t*>(std::calloc(1, sizes.resp))) {}
-
 Result<NotifyFd> NotifyFd::create(UniqueFd listener) {
   auto sizes = notifSizes();
   if (!sizes)
@@ -45,17 +39,7 @@ Result<NotifyFd> NotifyFd::create(UniqueFd listener) {
   // Never smaller than the structs we read and write ourselves.
   sizes->notif = std::max<uint16_t>(sizes->notif, sizeof(seccomp_notif));
   sizes->resp = std::max<uint16_t>(sizes->resp, sizeof(seccomp_notif_resp));
-  NotifyFd n(std::move(listener), *sizes);
-  if (!n.req_ || !n.resp_)
-    return Error(ENOMEM, "allocating notification buffers");
-  return n;
-}
-
-int NotifyFd::recv() {
-  std::memset(req_.get(), 0, sizes_.notif);  // RECV wants a zeroed buffer
-  if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_RECV, req_.get()) != 0)
-    return errno;
-  return 0;
+  return NotifyFd(std::move(listener), *sizes);
 }
 
 bool NotifyFd::idValid(uint64_t id) const {
@@ -67,29 +51,44 @@ bool NotifyFd::idValid(uint64_t id) const {
   }
 }
 
-int NotifyFd::sendError(uint64_t id, int err) { return send(id, -err, 0); }
+int NotifyFd::enableSyncWakeUp() const {
+  if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) != 0)
+    return errno;
+  return 0;
+}
 
-int NotifyFd::sendContinue(uint64_t id) { return send(id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE); }
+Result<NotifyChannel> NotifyChannel::open(const NotifyFd& listener) {
+  Buffer req(static_cast<uint8_t*>(std::calloc(1, listener.sizes().notif)));
+  Buffer resp(static_cast<uint8_t*>(std::calloc(1, listener.sizes().resp)));
+  if (!req || !resp)
+    return Error(ENOMEM, "allocating notification buffers");
+  return NotifyChannel(listener, std::move(req), std::move(resp));
+}
 
-int NotifyFd::send(uint64_t id, int error, uint32_t flags) {
-  std::memset(resp_.get(), 0, sizes_.resp);
+int NotifyChannel::recv() {
+  std::memset(req_.get(), 0, listener_->sizes().notif);  // RECV wants a zeroed buffer
+  if (ioctl(listener_->fd(), SECCOMP_IOCTL_NOTIF_RECV, req_.get()) != 0)
+    return errno;
+  return 0;
+}
+
+int NotifyChannel::sendError(uint64_t id, int err) { return send(id, -err, 0); }
+
+int NotifyChannel::sendContinue(uint64_t id) { return send(id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE); }
+
+int NotifyChannel::send(uint64_t id, int error, uint32_t flags) {
+  std::memset(resp_.get(), 0, listener_->sizes().resp);
   auto* r = reinterpret_cast<seccomp_notif_resp*>(resp_.get());
   r->id = id;
   r->error = error;
   r->val = 0;
   r->flags = flags;
   for (;;) {
-    if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, r) == 0)
+    if (ioctl(listener_->fd(), SECCOMP_IOCTL_NOTIF_SEND, r) == 0)
       return 0;
     if (errno != EINTR)
       return errno;
   }
-}
-
-int NotifyFd::enableSyncWakeUp() {
-  if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) != 0)
-    return errno;
-  return 0;
 }
 
 }  // namespace extsys::kernel

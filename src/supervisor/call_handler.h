@@ -26,6 +26,7 @@ public:
                const kernel::NotifyFd& listener, Counters& counters);
 
 private:
+  // One CallHandler per supervisor thread: buf_ is its scratch space.
   const policy::EffectivePolicy& policy_;
   uint64_t pageSize_;
   std::vector<uint8_t> buf_;  // one page: the largest struct a kernel reads

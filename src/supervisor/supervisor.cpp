@@ -1,12 +1,22 @@
 // SPDX-License-Identifier: MIT
-// supervisor/supervisor.cpp - the notification loop.
+// supervisor/supervisor.cpp - the notification loop and its worker threads.
 #include "supervisor/supervisor.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/time.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "base/errno_name.h"
 #include "base/log.h"
@@ -19,16 +29,33 @@ namespace {
 // fix, a notification withdrawn between poll() and RECV (its task killed)
 // leaves RECV asleep although no task is left. A 1 s interval timer whose
 // handler does nothing interrupts such a RECV (EINTR), and the loop goes back
-// to poll(), which then reports POLLHUP. Costs one signal a second.
-void onWatchdog(int) {}
+// to poll(), which then reports POLLHUP. Costs one signal a second, taken by
+// the serve() thread alone (the other workers block SIGALRM).
+constexpr int kWatchdogSignal = SIGALRM;
+// Sent to a worker to make its RECV return EINTR once serve() is stopping.
+constexpr int kStopSignal = SIGUSR2;
 
-Status armRecvWatchdog() {
+void onSignal(int) {}
+
+Status interruptWith(int sig) {
   struct sigaction sa {};
-  sa.sa_handler = onWatchdog;
+  sa.sa_handler = onSignal;
   sa.sa_flags = 0;  // no SA_RESTART: RECV must return EINTR
   sigemptyset(&sa.sa_mask);
-  if (sigaction(SIGALRM, &sa, nullptr) != 0)
-    return Error::fromErrno(errno, "sigaction(SIGALRM)");
+  if (sigaction(sig, &sa, nullptr) != 0)
+    return Error::fromErrno(errno, std::string("sigaction(") + sigabbrev_np(sig) + ")");
+  sigset_t both;
+  sigemptyset(&both);
+  sigaddset(&both, sig);
+  pthread_sigmask(SIG_UNBLOCK, &both, nullptr);
+  return okStatus();
+}
+
+Status armRecvWatchdog() {
+  if (auto st = interruptWith(kWatchdogSignal); !st)
+    return st;
+  if (auto st = interruptWith(kStopSignal); !st)
+    return st;
   itimerval it{};
   it.it_interval.tv_sec = 1;
   it.it_value.tv_sec = 1;
@@ -37,19 +64,178 @@ Status armRecvWatchdog() {
   return okStatus();
 }
 
+void addCounters(Counters& to, const Counters& c) {
+  to.answered += c.answered;
+  to.rejected += c.rejected;
+  to.faulted += c.faulted;
+  to.gone += c.gone;
+  to.unwritable += c.unwritable;
+  to.allowed += c.allowed;
+  to.denied += c.denied;
+}
+
 }  // namespace
+
+unsigned defaultWorkers() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0)
+    return 1;
+  return static_cast<unsigned>(std::clamp(CPU_COUNT(&set), 1, 8));
+}
+
+// The workers of one serve() call. Worker 0 is the serve() thread itself.
+struct Supervisor::Pool {
+  struct Worker {
+    Worker(const policy::EffectivePolicy& p, uint64_t pageSize) : calls(p, pageSize) {}
+    CallHandler calls;  // per worker: it has scratch space
+    Counters counters;
+    std::thread thread;  // empty for worker 0
+    std::atomic<bool> done{false};
+  };
+
+  Pool(const Supervisor& s, const kernel::NotifyFd& l) : sup(s), listener(l) {}
+
+  void loop(Worker& w);
+  void grow();
+  void requestStop(std::optional<Error> why);
+  void stopWorkers();
+
+  const Supervisor& sup;
+  const kernel::NotifyFd& listener;
+  const pthread_t serveThread = pthread_self();
+  std::atomic<unsigned> idle{0};  // workers waiting in RECV
+  std::atomic<bool> stop{false};
+  std::mutex mu;  // guards everything below
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::optional<Error> failure;
+  bool cannotGrow = false;
+};
+
+// RECV blocks until a notification arrives; no poll() per probe. It
+// returns ENOENT when the filter loses its last user (Linux 6.11+) or
+// EINTR from the watchdog (older kernels) or from requestStop(): then a
+// zero-timeout poll() tells whether the listener hung up.
+void Supervisor::Pool::loop(Worker& w) {
+  auto channel = kernel::NotifyChannel::open(listener);
+  if (!channel) {
+    if (pthread_equal(pthread_self(), serveThread))
+      requestStop(std::move(channel).error());
+    else
+      log::supervisor().debug("a worker could not start: {}", channel.error().message());
+    return;
+  }
+  while (!stop.load(std::memory_order_acquire)) {
+    idle.fetch_add(1, std::memory_order_relaxed);
+    int err = channel->recv();
+    idle.fetch_sub(1, std::memory_order_relaxed);
+    if (err == 0) {
+      const seccomp_notif& n = channel->notif();
+      const Reply r = sup.dispatch(n, listener, w.calls, w.counters);
+      if (r.kind != Reply::Kind::Drop) {
+        err = r.kind == Reply::Kind::Continue ? channel->sendContinue(n.id)
+                                              : channel->sendError(n.id, r.err);
+        if (err == ENOENT)
+          ++w.counters.gone;  // killed or interrupted meanwhile: normal
+        else if (err != 0)
+          log::supervisor().warn("Failed to send answer to pid {}: {}, ignoring", n.pid,
+                                 errnoDescribe(err));
+      }
+      // Every worker was busy: the next notification would have waited.
+      if (idle.load(std::memory_order_relaxed) == 0)
+        grow();
+      continue;
+    }
+    if (stop.load(std::memory_order_acquire))
+      return;
+    if (err != EINTR && err != ENOENT) {
+      requestStop(Error::fromErrno(err, "SECCOMP_IOCTL_NOTIF_RECV"));
+      return;
+    }
+    pollfd pfd{listener.fd(), POLLIN, 0};
+    if (poll(&pfd, 1, 0) < 0 && errno != EINTR) {
+      requestStop(Error::fromErrno(errno, "poll(listener)"));
+      return;
+    }
+    if ((pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(pfd.revents & POLLIN)) {
+      requestStop(std::nullopt);
+      return;
+    }
+  }
+}
+
+void Supervisor::Pool::grow() {
+  std::lock_guard lock(mu);
+  if (stop.load() || cannotGrow || workers.size() >= sup.options_.maxWorkers)
+    return;
+  auto w = std::make_unique<Worker>(sup.policy_, sup.options_.pageSize);
+  Worker& ref = *w;
+  try {
+    ref.thread = std::thread([this, &ref] {
+      sigset_t watchdog;
+      sigemptyset(&watchdog);
+      sigaddset(&watchdog, kWatchdogSignal);
+      pthread_sigmask(SIG_BLOCK, &watchdog, nullptr);
+      loop(ref);
+      ref.done.store(true, std::memory_order_release);
+    });
+  } catch (const std::system_error& e) {
+    // Out of threads or memory: the workers we have go on serving.
+    cannotGrow = true;
+    log::supervisor().info("cannot start another supervisor thread ({}); serving with {}",
+                           e.what(), workers.size());
+    return;
+  }
+  workers.push_back(std::move(w));
+}
+
+void Supervisor::Pool::requestStop(std::optional<Error> why) {
+  std::lock_guard lock(mu);
+  if (why && !failure)
+    failure = std::move(why);
+  if (stop.exchange(true, std::memory_order_acq_rel))
+    return;
+  // serve() stops the others; it only needs waking. Should this signal land
+  // just before its RECV, the 1 s watchdog wakes it instead.
+  if (!pthread_equal(pthread_self(), serveThread))
+    pthread_kill(serveThread, kStopSignal);
+}
+
+// Called by serve() once stop is set: signals every other worker until it
+// has left its loop (a signal can land just before a RECV and be missed),
+// then joins them.
+void Supervisor::Pool::stopWorkers() {
+  for (;;) {
+    bool all = true;
+    {
+      std::lock_guard lock(mu);
+      for (size_t i = 1; i < workers.size(); ++i)
+        if (!workers[i]->done.load(std::memory_order_acquire)) {
+          all = false;
+          pthread_kill(workers[i]->thread.native_handle(), kStopSignal);
+        }
+    }
+    if (all)
+      break;
+    const timespec pause{0, 2'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  for (size_t i = 1; i < workers.size(); ++i)
+    workers[i]->thread.join();
+}
 
 Supervisor::Supervisor(policy::EffectivePolicy policy, SupervisorOptions options, AuditLog audit)
     : policy_(std::move(policy)),
       options_(std::move(options)),
       probes_(policy_.answers, ProbeConfig{policy_.probeErrno, options_.pageSize}),
-      calls_(policy_, options_.pageSize),
       audit_(std::move(audit)) {}
 
 Result<std::unique_ptr<Supervisor>> Supervisor::create(policy::EffectivePolicy policy,
                                                        SupervisorOptions options) {
   if (policy.probeErrno <= 0 || policy.probeErrno >= 4096)
     return Error(EINVAL, "probe errno must be between 1 and 4095");
+  if (options.maxWorkers == 0)
+    return Error(EINVAL, "the supervisor needs at least one thread");
   if (options.pageSize == 0 || options.pageSize > 65536)
     return Error(EINVAL, "unsupported page size " + std::to_string(options.pageSize));
   AuditLog audit;
@@ -63,23 +249,24 @@ Result<std::unique_ptr<Supervisor>> Supervisor::create(policy::EffectivePolicy p
       new Supervisor(std::move(policy), std::move(options), std::move(audit)));
 }
 
-Reply Supervisor::dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener) {
+Reply Supervisor::dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener,
+                           CallHandler& calls, Counters& counters) const {
   const kernel::SyscallDesc* d = lookup_.find(n.data.arch, static_cast<int>(n.data.nr));
   if (d == nullptr) {
     // Not something our filter notifies: answer what the kernel answers when
     // no supervisor is there.
     log::supervisor().warn("Unexpected notification: arch {:#x} nr {} from pid {}, answering ENOSYS",
                            n.data.arch, n.data.nr, n.pid);
-    ++counters_.rejected;
+    ++counters.rejected;
     return {Reply::Kind::Send, ENOSYS, "rejected"};
   }
   const bool probe = n.data.args[d->sizeArg] & uapi::kCheckFields;
   const policy::EffectiveSyscall& es = policy_.of(d->id);
   Reply r;
   if (probe && es.probe == policy::ProbeMode::Emulate)
-    r = probes_.handle(n, *d, listener, counters_);
+    r = probes_.handle(n, *d, listener, counters);
   else if (!probe && es.call == policy::CallMode::Restrict)
-    r = calls_.handle(n, *d, listener, counters_);
+    r = calls.handle(n, *d, listener, counters);
   else
     r = {Reply::Kind::Send, ENOSYS, "rejected"};
   if (audit_.enabled())
@@ -93,7 +280,7 @@ Status Supervisor::serve(UniqueFd listenerFd) {
   auto made = kernel::NotifyFd::create(std::move(listenerFd));
   if (!made)
     return std::move(made).error();
-  kernel::NotifyFd& listener = *made;
+  const kernel::NotifyFd& listener = *made;
 
   if (options_.syncWakeUp != SyncWakeUp::Off) {
     // Wake the target on the CPU that answers it (6.6+). Optional: older
@@ -109,40 +296,24 @@ Status Supervisor::serve(UniqueFd listenerFd) {
   if (auto st = armRecvWatchdog(); !st)
     return std::move(st).error();
 
-  // RECV blocks until a notification arrives; no poll() per probe. It
-  // returns ENOENT when the filter loses its last user (Linux 6.11+) or
-  // EINTR from the watchdog (older kernels): then a zero-timeout poll()
-  // tells whether the listener hung up.
-  for (;;) {
-    int err = listener.recv();
-    if (err == 0) {
-      const seccomp_notif& n = listener.notif();
-      const Reply r = dispatch(n, listener);
-      if (r.kind != Reply::Kind::Drop) {
-        err = r.kind == Reply::Kind::Continue ? listener.sendContinue(n.id)
-                                              : listener.sendError(n.id, r.err);
-        if (err == ENOENT)
-          ++counters_.gone;  // killed or interrupted meanwhile: normal
-        else if (err != 0)
-          log::supervisor().warn("Failed to send answer to pid {}: {}, ignoring", n.pid,
-                                 errnoDescribe(err));
-      }
-      continue;
-    }
-    if (err != EINTR && err != ENOENT)
-      return Error::fromErrno(err, "SECCOMP_IOCTL_NOTIF_RECV");
-    pollfd pfd{listener.fd(), POLLIN, 0};
-    if (poll(&pfd, 1, 0) < 0 && errno != EINTR)
-      return Error::fromErrno(errno, "poll(listener)");
-    if ((pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(pfd.revents & POLLIN)) {
-      log::supervisor().debug("listener has no tasks left: answered {}, rejected {}, "
-                              "faulted {}, gone {}, unwritable {}, calls allowed {}, denied {}",
-                              counters_.answered, counters_.rejected, counters_.faulted,
-                              counters_.gone, counters_.unwritable, counters_.allowed,
-                              counters_.denied);
-      return okStatus();
-    }
-  }
+  Pool pool(*this, listener);
+  pool.workers.push_back(std::make_unique<Pool::Worker>(policy_, options_.pageSize));
+  pool.loop(*pool.workers.front());
+  pool.requestStop(std::nullopt);  // a no-op unless loop() failed to start
+  pool.stopWorkers();
+
+  counters_ = {};
+  for (const auto& w : pool.workers)
+    addCounters(counters_, w->counters);
+  workersStarted_ = static_cast<unsigned>(pool.workers.size());
+  if (pool.failure)
+    return std::move(*pool.failure);
+  log::supervisor().debug("listener has no tasks left: {} worker(s); answered {}, rejected {}, "
+                          "faulted {}, gone {}, unwritable {}, calls allowed {}, denied {}",
+                          workersStarted_, counters_.answered, counters_.rejected,
+                          counters_.faulted, counters_.gone, counters_.unwritable,
+                          counters_.allowed, counters_.denied);
+  return okStatus();
 }
 
 }  // namespace extsys::supervisor

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 // supervisor/supervisor.h - serves one seccomp listener until no task uses it.
 //
-// Threading: single-threaded; serve() blocks. Async-signal safety: none.
+// Threading: serve() blocks the calling thread, which is the first worker.
+// More workers start on demand - when a notification arrives while no
+// worker waits in RECV - up to SupervisorOptions::maxWorkers; each has its
+// own buffers, call-handler scratch and counters, and the kernel hands every
+// notification to exactly one of them. Async-signal safety: none. serve()
+// uses SIGALRM (watchdog) and SIGUSR2 (stopping workers) in this process.
 #pragma once
 
 #include <memory>
@@ -18,10 +23,14 @@ namespace extsys::supervisor {
 
 enum class SyncWakeUp : uint8_t { Auto, On, Off };
 
+// The default for maxWorkers: one per CPU this process may run on, at most 8.
+unsigned defaultWorkers();
+
 struct SupervisorOptions {
   uint64_t pageSize = 4096;
   SyncWakeUp syncWakeUp = SyncWakeUp::Auto;
   std::string auditPath;  // empty: no audit
+  unsigned maxWorkers = 1;  // threads answering notifications (>= 1)
 };
 
 class Supervisor {
@@ -35,19 +44,24 @@ public:
   // an error only for a broken listener.
   [[nodiscard]] Status serve(UniqueFd listener);
 
+  // Totals over all workers; complete once serve() has returned.
   const Counters& counters() const { return counters_; }
+  // How many workers serve() started (1 until a second one was needed).
+  unsigned workersStarted() const { return workersStarted_; }
 
 private:
+  struct Pool;
   Supervisor(policy::EffectivePolicy policy, SupervisorOptions options, AuditLog audit);
-  Reply dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener);
+  Reply dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener, CallHandler& calls,
+                 Counters& counters) const;
 
   policy::EffectivePolicy policy_;
   SupervisorOptions options_;
   SyscallLookup lookup_;
   ProbeHandler probes_;
-  CallHandler calls_;
   AuditLog audit_;
   Counters counters_;
+  unsigned workersStarted_ = 0;
 };
 
 }  // namespace extsys::supervisor

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -55,7 +56,7 @@ std::string slurp(const std::string& path) {
 // The supervisor's pid, from its log line prefix.
 pid_t supervisorPid(const std::string& log) {
   static const std::regex re(R"(extsys supervisor\[(\d+)\])");
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < 500 * timeScale(); ++i) {
     std::smatch m;
     const std::string text = slurp(log);
     if (std::regex_search(text, m, re))
@@ -66,7 +67,7 @@ pid_t supervisorPid(const std::string& log) {
 }
 
 bool waitFor(const std::string& path) {
-  for (int i = 0; i < 1000 && !std::filesystem::exists(path); ++i)
+  for (int i = 0; i < 1000 * timeScale() && !std::filesystem::exists(path); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return std::filesystem::exists(path);
 }
@@ -157,6 +158,58 @@ TEST(Stress, SixtyFourThreadsTenThousandProbesEachFlatMemory) {
     std::cout << "memory bound not checked under a sanitizer\n";
   std::cout << r.out << "supervisor VmRSS first " << first << " kB, peak " << peak << " kB, last " << last
             << " kB\n";
+}
+
+// The supervisor's closing log line: "... no tasks left: N worker(s); ...".
+int workersInLog(const std::string& log) {
+  static const std::regex re(R"(no tasks left: (\d+) worker\(s\); answered (\d+))");
+  std::smatch m;
+  const std::string text = slurp(log);
+  return std::regex_search(text, m, re) ? std::stoi(m[1].str()) : -1;
+}
+
+bool goneWithin(pid_t pid, int seconds) {
+  const std::string dir = "/proc/" + std::to_string(pid);
+  for (int i = 0; i < seconds * 100 * timeScale() && std::filesystem::exists(dir); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return !std::filesystem::exists(dir);
+}
+
+// One worker serves until probes arrive while it is busy; then more start,
+// up to --threads (default: one per CPU). All stop with the program.
+TEST(Workers, MoreStartOnlyUnderConcurrentProbesAndAllStopWithTheProgram) {
+  const unsigned cpus = std::thread::hardware_concurrency();
+  struct Case {
+    std::vector<std::string> extsysArgs;
+    std::vector<std::string> program;
+    int minWorkers, maxWorkers;
+  };
+  const std::string probes = binary("PROBE_CASES");
+  const int most = static_cast<int>(std::clamp(cpus, 1u, 8u));
+  const std::vector<Case> cases{
+      {{}, {"/bin/true"}, 1, 1},  // nothing to answer: no second thread
+      {{}, {probes, "run", "concurrency_16x2000"}, std::min(2, most), most},
+      {{"--threads", "1"}, {probes, "run", "concurrency_16x2000"}, 1, 1},
+      {{"--threads", "3"}, {probes, "run", "concurrency_16x2000"}, 2, 3},
+  };
+  for (const Case& c : cases) {
+    TempDir d;
+    const std::string log = d.path + "/log";
+    std::vector<std::string> argv{binary("EXTSYS"), "run", "--log-level", "info", "--log-file", log};
+    argv.insert(argv.end(), c.extsysArgs.begin(), c.extsysArgs.end());
+    argv.push_back("--");
+    argv.insert(argv.end(), c.program.begin(), c.program.end());
+    RunResult r = run({argv, {"EXTSYS_EXPECT=emulated"}, 120, {}});
+    EXPECT_EQ(r.exitCode(), 0) << r.describe();
+    const pid_t sup = supervisorPid(log);
+    ASSERT_GT(sup, 0) << slurp(log);
+    EXPECT_TRUE(goneWithin(sup, 5)) << "the supervisor outlived its program by 5 s";
+    const int n = workersInLog(log);
+    EXPECT_GE(n, c.minWorkers) << c.program.back() << "\n" << slurp(log);
+    EXPECT_LE(n, c.maxWorkers) << c.program.back() << "\n" << slurp(log);
+  }
+  EXPECT_EQ(run({{binary("EXTSYS"), "run", "--threads", "0", "--", "/bin/true"}, {}, 30, {}}).exitCode(),
+            125);
 }
 
 TEST(Nesting, SetuidBinaryRunsWithoutItsPrivilegesUnderNoNewPrivs) {
