@@ -35,6 +35,15 @@ static double now() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+double timeScale() {
+  static const double scale = [] {
+    const char* v = std::getenv("EXTSYS_TEST_TIME_SCALE");
+    const double x = v != nullptr ? std::strtod(v, nullptr) : 1.0;
+    return x >= 1.0 && x <= 100.0 ? x : 1.0;
+  }();
+  return scale;
+}
+
 RunResult run(const RunSpec& spec) {
   int outp[2], errp[2];
   if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
@@ -62,7 +71,7 @@ RunResult run(const RunSpec& spec) {
   close(outp[1]);
   close(errp[1]);
   pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
-  const double deadline = now() + spec.timeoutSec;
+  const double deadline = now() + spec.timeoutSec * timeScale();
   int open = 2;
   while (open > 0) {
     int left = static_cast<int>((deadline - now()) * 1000);

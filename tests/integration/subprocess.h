@@ -31,7 +31,14 @@ struct RunSpec {
   std::function<void()> inChild;  // runs after fork, before exec
 };
 
+// Runs argv; kills it (timedOut) after timeoutSec x timeScale().
 RunResult run(const RunSpec& spec);
+
+// EXTSYS_TEST_TIME_SCALE (1 to 100, default 1): how much slower than a
+// normal host this machine is - e.g. 4 under qemu's TCG. It stretches the
+// time limits that guard against hangs, never a limit that is itself the
+// property under test (such as "within a second of the supervisor's death").
+double timeScale();
 
 // Path of a built binary, from an environment variable meson sets.
 std::string binary(const char* envName);
