@@ -79,7 +79,7 @@ CLI::App* addAgentCommand(CLI::App& app, AgentCommandOptions& o) {
       ->check(CLI::IsMember({"auto", "on", "off"}));
   cmd->add_option("--threads", o.threads,
                   "most threads answering one container at once; a second one starts only "
-                  "when probes arrive while all are busy (default: one per CPU, at most 8)")
+                  "when probes queue up (default: one per CPU, at most 8)")
       ->check(CLI::Range(1, 64));
   return cmd;
 }

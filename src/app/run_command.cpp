@@ -122,7 +122,7 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       ->check(CLI::IsMember({"auto", "on", "off"}));
   run->add_option("--threads", o.threads,
                   "most supervisor threads answering at once; a second one starts only "
-                  "when probes arrive while all are busy (default: one per CPU, at most 8)")
+                  "when probes queue up (default: one per CPU, at most 8)")
       ->check(CLI::Range(1, 64));
   // PROGRAM and its arguments are split off before parsing (see
   // splitCommand); without `--`, the first non-option ends extsys's options.

@@ -64,6 +64,19 @@ Status armRecvWatchdog() {
   return okStatus();
 }
 
+// Whether RECV found a notification already queued or slept until one came,
+// told by how long it took: a RECV that sleeps is woken by another thread's
+// system call and takes several microseconds at the least; one that finds a
+// notification waiting returns in about one. Only decides whether to start
+// another worker, never anything a target sees.
+constexpr uint64_t kRecvSleptNs = 3000;
+
+uint64_t monotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 void addCounters(Counters& to, const Counters& c) {
   to.answered += c.answered;
   to.rejected += c.rejected;
@@ -127,7 +140,9 @@ void Supervisor::Pool::loop(Worker& w) {
   }
   while (!stop.load(std::memory_order_acquire)) {
     idle.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t before = monotonicNs();
     int err = channel->recv();
+    const bool waited = monotonicNs() - before > kRecvSleptNs;
     idle.fetch_sub(1, std::memory_order_relaxed);
     if (err == 0) {
       const seccomp_notif& n = channel->notif();
@@ -141,8 +156,9 @@ void Supervisor::Pool::loop(Worker& w) {
           log::supervisor().warn("Failed to send answer to pid {}: {}, ignoring", n.pid,
                                  errnoDescribe(err));
       }
-      // Every worker was busy: the next notification would have waited.
-      if (idle.load(std::memory_order_relaxed) == 0)
+      // This notification was queued before we asked for it (RECV did not
+      // sleep) and no other worker is waiting: probes are queueing up.
+      if (!waited && idle.load(std::memory_order_relaxed) == 0)
         grow();
       continue;
     }

@@ -2,8 +2,8 @@
 // supervisor/supervisor.h - serves one seccomp listener until no task uses it.
 //
 // Threading: serve() blocks the calling thread, which is the first worker.
-// More workers start on demand - when a notification arrives while no
-// worker waits in RECV - up to SupervisorOptions::maxWorkers; each has its
+// More workers start on demand - when a notification was already queued
+// before any worker asked for it - up to SupervisorOptions::maxWorkers; each has its
 // own buffers, call-handler scratch and counters, and the kernel hands every
 // notification to exactly one of them. Async-signal safety: none. serve()
 // uses SIGALRM (watchdog) and SIGUSR2 (stopping workers) in this process.
