@@ -12,8 +12,9 @@
 namespace extsys::log {
 namespace {
 
-// Synchronous, single-threaded-safe loggers (the supervisor is one thread);
-// no background thread, so fork() stays safe.
+// Synchronous loggers with locking sinks (the supervisor's worker threads
+// share them); no background thread, so fork() stays safe. Sinks are only
+// swapped (useSink) before any worker thread starts.
 struct Registry {
   std::shared_ptr<spdlog::logger> supervisor = make("supervisor");
   std::shared_ptr<spdlog::logger> launcher = make("run");
