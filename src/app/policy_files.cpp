@@ -19,9 +19,16 @@ std::vector<std::string> policySearchDirs() {
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    // build/src/app/extsys -> <source>/policies, when meson built it there.
+    // Not installed: run from the build dir it was built in, it uses the
+    // policies of the source tree it was built from.
+    const std::string buildRoot = std::string(EXTSYS_BUILD_ROOT) + "/";
+    if (exe.string().starts_with(buildRoot) &&
+        std::filesystem::is_directory(EXTSYS_SOURCE_POLICIES, ec))
+      dirs.emplace_back(EXTSYS_SOURCE_POLICIES);
+    // <source>/build/src/app/extsys -> <source>/policies: the same tree,
+    // also where the build dir was copied elsewhere with it (tools/oldkernel).
     const auto tree = exe.parent_path().parent_path().parent_path().parent_path() / "policies";
-    if (std::filesystem::is_directory(tree, ec))
+    if (std::filesystem::is_directory(tree, ec) && tree.string() != EXTSYS_SOURCE_POLICIES)
       dirs.push_back(tree.string());
   }
   dirs.push_back(std::string(EXTSYS_DATADIR) + "/policies");
