@@ -313,6 +313,7 @@ Status Supervisor::serve(UniqueFd listenerFd) {
     return std::move(st).error();
 
   Pool pool(*this, listener);
+  pool.workers.reserve(options_.maxWorkers);  // grow() never reallocates
   pool.workers.push_back(std::make_unique<Pool::Worker>(policy_, options_.pageSize));
   pool.loop(*pool.workers.front());
   pool.requestStop(std::nullopt);  // a no-op unless loop() failed to start
