@@ -74,13 +74,7 @@ CLI::App* addAgentCommand(CLI::App& app, AgentCommandOptions& o) {
   cmd->add_option("--log-file", o.logFile, "append log lines to FILE instead of stderr");
   cmd->add_flag("--no-cache", o.noCache,
                 "discover the kernel's features again instead of using the per-boot cache");
-  cmd->add_option("--sync-wakeup", o.syncWakeUp,
-                  "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+): auto|on|off")
-      ->check(CLI::IsMember({"auto", "on", "off"}));
-  cmd->add_option("--threads", o.threads,
-                  "most threads answering one container at once; a second one starts only "
-                  "when probes queue up (default: one per CPU, at most 8)")
-      ->check(CLI::Range(1, 64));
+  addSupervisorFlags(cmd, o.supervisor, "one container at once");
   return cmd;
 }
 
@@ -106,13 +100,8 @@ int agentCommand(AgentCommandOptions o) {
   const bool activated = o.socket.empty() && std::getenv("LISTEN_FDS") != nullptr;
   a.socketPath = activated ? "" : absolutePath(o.socket.empty() ? kDefaultAgentSocket : o.socket);
   a.logFile = absolutePath(o.logFile);
-  a.supervisor.pageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  a.supervisor = supervisorOptions(o.supervisor, lookup->features.notify.syncWakeUp);
   a.supervisor.auditPath = absolutePath(o.audit);
-  a.supervisor.maxWorkers = o.threads != 0 ? o.threads : supervisor::defaultWorkers();
-  a.supervisor.syncWakeUp = o.syncWakeUp == "on"                 ? supervisor::SyncWakeUp::On
-                            : o.syncWakeUp == "off"              ? supervisor::SyncWakeUp::Off
-                            : lookup->features.notify.syncWakeUp ? supervisor::SyncWakeUp::Auto
-                                                                 : supervisor::SyncWakeUp::Off;
   a.resolvePolicy = [features = lookup->features, defaultPolicy = o.policy,
                      probeErrno = o.probeErrno](const std::string& name) {
     return effectiveFor(name.empty() ? defaultPolicy : name, features, probeErrno);

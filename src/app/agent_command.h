@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "app/supervisor_flags.h"
+
 namespace extsys::app {
 
 inline constexpr const char* kDefaultAgentSocket = "/run/extsys/agent.sock";
@@ -20,8 +22,7 @@ struct AgentCommandOptions {
   std::string audit;
   std::string logLevel = "info";
   std::string logFile;
-  std::string syncWakeUp = "auto";
-  unsigned threads = 0;  // 0: supervisor::defaultWorkers()
+  SupervisorFlags supervisor;
   int probeErrno = 0;
   bool noCache = false;
 };

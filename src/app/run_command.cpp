@@ -26,14 +26,8 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
     h.ready(e);
     return 1;
   };
-  supervisor::SupervisorOptions so;
-  so.pageSize = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  so.syncWakeUp = o.syncWakeUp == "on"    ? supervisor::SyncWakeUp::On
-                  : o.syncWakeUp == "off" ? supervisor::SyncWakeUp::Off
-                  : kernelHasSyncWakeUp   ? supervisor::SyncWakeUp::Auto
-                                          : supervisor::SyncWakeUp::Off;
+  supervisor::SupervisorOptions so = supervisorOptions(o.supervisor, kernelHasSyncWakeUp);
   so.auditPath = o.audit;
-  so.maxWorkers = o.threads != 0 ? o.threads : supervisor::defaultWorkers();
   auto sup = supervisor::Supervisor::create(std::move(effective), so);
   if (!sup)
     return fail(sup.error());
@@ -117,13 +111,7 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       ->check(CLI::IsMember({"fail", "passthrough"}));
   run->add_flag("--no-cache", o.noCache,
                "discover the kernel's features again instead of using the per-boot cache");
-  run->add_option("--sync-wakeup", o.syncWakeUp,
-                  "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+): auto|on|off")
-      ->check(CLI::IsMember({"auto", "on", "off"}));
-  run->add_option("--threads", o.threads,
-                  "most supervisor threads answering at once; a second one starts only "
-                  "when probes queue up (default: one per CPU, at most 8)")
-      ->check(CLI::Range(1, 64));
+  addSupervisorFlags(run, o.supervisor, "at once");
   // PROGRAM and its arguments are split off before parsing (see
   // splitCommand); without `--`, the first non-option ends extsys's options.
   run->prefix_command();

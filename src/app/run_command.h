@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "app/supervisor_flags.h"
+
 namespace extsys::app {
 
 struct RunOptions {
@@ -17,8 +19,7 @@ struct RunOptions {
   std::string logLevel = "warn";
   std::string logFile;
   std::string nested = "fail";
-  std::string syncWakeUp = "auto";
-  unsigned threads = 0;  // 0: supervisor::defaultWorkers()
+  SupervisorFlags supervisor;
   bool noCache = false;
   std::vector<std::string> command;
 };
