@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // base/fd_passing.h - one message with at most one file descriptor over a
 // unix socket (SCM_RIGHTS). Used by the launcher/supervisor handshake and by
-// discovery's probe child.
+// discovery's probe child, and the benchmark's bare ping-pong.
 #pragma once
 
 #include <string>

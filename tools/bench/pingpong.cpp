@@ -25,6 +25,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/fd_passing.h"
 #include "bench.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -95,46 +96,6 @@ std::vector<sock_filter> buildFilter() {
   return f;
 }
 
-void sendFd(int sock, int fd) {
-  char byte = 'L';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR)
-      die("bare: sendmsg(listener): %s", strerror(errno));
-}
-
-int recvFd(int sock) {
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (n <= 0 || c == nullptr || c->cmsg_type != SCM_RIGHTS)
-    _exit(1);
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
-}
-
 // Where a probe's struct is: {pointer arg, size arg} by syscall number.
 bool probeStruct(const seccomp_notif& n, uint64_t& ptr, uint64_t& size) {
   int p, s;
@@ -162,7 +123,10 @@ bool probeStruct(const seccomp_notif& n, uint64_t& ptr, uint64_t& size) {
   }
   for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGPIPE})
     signal(sig, SIG_IGN);
-  const int listener = recvFd(sock);
+  auto got = extsys::recvWithFd(sock, 16);  // the listener, as extsys's handshake
+  if (!got || !got->fd.valid())
+    _exit(1);
+  const int listener = got->fd.release();
   char ready[2] = {'R', '0'};
   if (syncWakeUp &&
       ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0)
@@ -261,7 +225,8 @@ bool startBareSupervisor(bool syncWakeUp, unsigned extras) {
     fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
   if (fd < 0)
     die("bare: seccomp(NEW_LISTENER): %s", strerror(errno));
-  sendFd(sv[0], static_cast<int>(fd));
+  if (auto st = extsys::sendWithFd(sv[0], "L", static_cast<int>(fd)); !st)
+    die("bare: sending the listener: %s", st.error().message().c_str());
   close(static_cast<int>(fd));
   char ready[2] = {};
   ssize_t n;
