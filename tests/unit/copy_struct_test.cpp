@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../copy_struct_model.h"
 #include "kernel/answers.h"
 #include "remote/copy_struct.h"
 #include "remote/remote_memory.h"
@@ -19,71 +20,23 @@
 namespace extsys {
 namespace {
 
-enum class Perm : uint8_t { Write, ReadOnly };
+using test::FakeMemory;
+using test::referenceCopy;
 
-// Simulated target memory: kPages pages, each writable or not.
-struct FakeMemory {
-  static constexpr int kPages = 4;
-  uint64_t base = 0x10000;
-  size_t page;
-  std::vector<uint8_t> bytes;
-  std::vector<Perm> perms;
-
-  explicit FakeMemory(size_t pageSize, std::vector<Perm> p)
-      : page(pageSize), bytes(pageSize * kPages, 0xA5), perms(std::move(p)) {}
-
-  bool writable(uint64_t addr) const {
-    if (addr < base || addr >= base + bytes.size())
-      return false;
-    return perms[(addr - base) / page] == Perm::Write;
-  }
-  // Writer interface: like process_vm_writev, stops at the first byte it
-  // cannot write and reports how many it wrote.
-  long write(uint64_t addr, const void* src, size_t len) {
-    const auto* s = static_cast<const uint8_t*>(src);
-    size_t i = 0;
-    for (; i < len; ++i) {
-      if (!writable(addr + i))
-        break;
-      bytes[addr + i - base] = s[i];
-    }
-    if (i == 0 && len > 0) {
-      errno = EFAULT;
-      return -1;
-    }
-    return static_cast<long>(i);
-  }
-};
-
-// The kernel, literally: clear_user(dst + ksize, usize - ksize) first, then
-// copy_to_user(dst, src, min(usize, ksize)); -EFAULT at the first fault.
-int referenceCopy(FakeMemory& m, uint64_t dst, uint64_t usize, const uint8_t* src, uint64_t ksize) {
-  if (usize > ksize)
-    for (uint64_t a = dst + ksize; a < dst + usize; ++a) {
-      if (!m.writable(a))
-        return EFAULT;
-      m.bytes[a - m.base] = 0;
-    }
-  for (uint64_t i = 0; i < std::min(usize, ksize); ++i) {
-    if (!m.writable(dst + i))
-      return EFAULT;
-    m.bytes[dst + i - m.base] = src[i];
-  }
-  return 0;
-}
+constexpr int kPages = 4;
+constexpr uint64_t kBase = 0x10000;
 
 struct Layout {
   const char* name;
-  std::vector<Perm> perms;
+  std::vector<bool> writable;  // one per page
 };
 
 std::vector<Layout> layouts() {
-  using P = Perm;
   return {
-      {"all-writable", {P::Write, P::Write, P::Write, P::Write}},
-      {"page1-readonly", {P::Write, P::ReadOnly, P::Write, P::Write}},
-      {"page2-readonly", {P::Write, P::Write, P::ReadOnly, P::Write}},
-      {"page0-readonly", {P::ReadOnly, P::Write, P::Write, P::Write}},
+      {"all-writable", {true, true, true, true}},
+      {"page1-readonly", {true, false, true, true}},
+      {"page2-readonly", {true, true, false, true}},
+      {"page0-readonly", {false, true, true, true}},
   };
 }
 
@@ -102,7 +55,7 @@ TEST_P(CopyStructModel, MatchesKernelForEverySizeAndLayout) {
   for (const auto& layout : layouts()) {
     for (uint64_t off : offsets) {
       for (uint64_t usize = 0; usize <= 2 * page + 1; ++usize) {
-        FakeMemory model(page, layout.perms), real(page, layout.perms);
+        FakeMemory model(kBase, page, layout.writable), real(kBase, page, layout.writable);
         const uint64_t dst = model.base + off;
         const int want = referenceCopy(model, dst, usize, image.data(), image.size());
         const int got = remote::copyStructToUser(real, dst, usize, image, remote::zeroPage());
@@ -130,24 +83,23 @@ TEST(ProcessWriter, MatchesModelOnRealMappings) {
   const auto& a = answers[static_cast<size_t>(kernel::SyscallId::Clone3)];
   const std::span<const uint8_t> image(a.image.data(), a.ksize);
 
-  for (int protPage = -1; protPage < FakeMemory::kPages; ++protPage) {
+  for (int protPage = -1; protPage < kPages; ++protPage) {
     for (int prot : {PROT_READ, PROT_NONE}) {
-      void* map = mmap(nullptr, page * FakeMemory::kPages, PROT_READ | PROT_WRITE,
+      void* map = mmap(nullptr, page * kPages, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       ASSERT_NE(map, MAP_FAILED);
       auto* mem = static_cast<uint8_t*>(map);
-      std::vector<Perm> perms(FakeMemory::kPages, Perm::Write);
+      std::vector<bool> writable(kPages, true);
       if (protPage >= 0)
-        perms[static_cast<size_t>(protPage)] = Perm::ReadOnly;
+        writable[static_cast<size_t>(protPage)] = false;
       for (uint64_t off : {uint64_t{0}, uint64_t{page - 40}, uint64_t{2 * page - 88}}) {
         for (uint64_t usize : {uint64_t{64}, uint64_t{87}, uint64_t{88}, uint64_t{200},
                                uint64_t{page}, uint64_t{page + 50}}) {
-          std::memset(mem, 0xA5, page * FakeMemory::kPages);
+          std::memset(mem, 0xA5, page * kPages);
           if (protPage >= 0) {
             ASSERT_EQ(mprotect(mem + page * static_cast<size_t>(protPage), page, prot), 0);
           }
-          FakeMemory model(page, perms);
-          model.base = reinterpret_cast<uint64_t>(mem);
+          FakeMemory model(reinterpret_cast<uint64_t>(mem), page, writable);
           const uint64_t dst = model.base + off;
           const int want = referenceCopy(model, dst, usize, image.data(), image.size());
           remote::ProcessWriter w(getpid());
@@ -161,7 +113,7 @@ TEST(ProcessWriter, MatchesModelOnRealMappings) {
               << "prot page " << protPage << " off " << off << " usize " << usize;
         }
       }
-      munmap(map, page * FakeMemory::kPages);
+      munmap(map, page * kPages);
     }
   }
 }
