@@ -118,9 +118,9 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical",
                              "off"}));
   run->add_option("--log-file", o.logFile,
-                  "where the supervisor logs once PROGRAM runs; '-' keeps stderr (which "
-                  "then stays open as long as the supervisor lives). Default: start-up "
-                  "errors only");
+                  "where the supervisor (and, in the ancestor model, extsys itself) logs "
+                  "once PROGRAM runs; '-' keeps stderr (which then stays open as long as "
+                  "the supervisor lives). Default: start-up errors only");
   run->add_option("--nested", o.nested,
                   "when PROGRAM is already under another seccomp listener: fail (exit 125) "
                   "or passthrough (run it without extsys, and without no_new_privs)")
