@@ -66,8 +66,11 @@ bool listenerWouldBeBusy() {
     filter::BpfProgram trivial;
     trivial.insns = {allow};
     char busy = '0';
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && !newListener(trivial) && errno == EBUSY)
-      busy = '1';
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
+      auto listener = newListener(trivial);
+      if (!listener && listener.error().err() == EBUSY)
+        busy = '1';
+    }
     _exit(write(wr.get(), &busy, 1) == 1 ? 0 : 1);
   }
   wr.reset();
