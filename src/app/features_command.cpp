@@ -13,9 +13,25 @@
 #include "kernel/current_features.h"
 #include "kernel/features_json.h"
 #include "kernel/flag_names.h"
+#include "launcher/process_model.h"
 
 namespace extsys::app {
 namespace {
+
+// What `extsys run` (--process-model auto) would do for this user here.
+struct ModelView {
+  launcher::PtraceAccess access = launcher::currentPtraceAccess();
+  launcher::ModelChoice choice = launcher::chooseProcessModel(launcher::ModelRequest::Auto, access);
+  std::string model() const { return choice.model ? launcher::name(*choice.model) : "none"; }
+};
+
+nlohmann::json modelJson(const ModelView& v) {
+  return {{"model", v.model()},
+          {"reason", v.choice.reason},
+          {"yama_ptrace_scope",
+           v.access.yamaScope ? nlohmann::json(*v.access.yamaScope) : nlohmann::json(nullptr)},
+          {"cap_sys_ptrace", v.access.capSysPtrace}};
+}
 
 using kernel::SyscallId;
 
@@ -40,7 +56,8 @@ void row(const char* syscall, std::string_view field, const std::string& value,
   std::puts(line.c_str());
 }
 
-void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e) {
+void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e,
+                const ModelView& mv) {
   const auto& f = l.features;
   std::printf("Kernel %s (%s)\n", f.release.c_str(), f.version.str().c_str());
   std::printf("Discovery: cache %s%s%s, %.0f us\n\n", kernel::cacheStateName(l.cache),
@@ -104,6 +121,8 @@ void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e
               "SYNC_WAKE_UP %s\n",
               yn(n.listener), yn(n.pollhup), yn(n.addfd), yn(n.addfdSend), yn(n.waitKillableRecv),
               yn(n.syncWakeUp));
+  std::printf("\nProcess model of `extsys run` for this user: %s\n  %s\n", mv.model().c_str(),
+              mv.choice.reason.c_str());
 }
 
 }  // namespace
@@ -163,12 +182,13 @@ int featuresCommand(const FeaturesOptions& o) {
                      {"syscalls", ps}};
     }
     j["extsys_version"] = EXTSYS_VERSION;
+    j["process_model"] = modelJson(ModelView{});
     j["cache"] = {{"state", kernel::cacheStateName(lookup->cache)},
                   {"dir", lookup->cacheDir},
                   {"note", lookup->cacheNote}};
     std::puts(j.dump(2).c_str());
   } else {
-    printTable(*lookup, *effective);
+    printTable(*lookup, *effective, ModelView{});
   }
   return 0;
 }

@@ -11,6 +11,9 @@
  *   probe_cases exit_code N          exit with status N
  *   probe_cases kill_self SIG        raise SIG (number or name) with SIG_DFL
  *   probe_cases daemon_probe FILE    detach, probe after 300 ms, write "ok\n"/"fail: ..\n"
+ *   probe_cases orphan_probe FILE    print "ppid N"; a grandchild whose parent exits at once
+ *                                    waits to be re-parented, probes, and writes
+ *                                    "ok ppid=N\n" or "fail ppid=N: ..\n" (N: its new parent)
  *
  * Environment: EXTSYS_EXPECT=emulated|native, EXTSYS_PROBE_ERRNO (134), and the oracle
  * overrides EXTSYS_EXPECT_OPEN_FLAGS, _RESOLVE, _CLONE_FLAGS, _CLONE_SIZE, _MOUNT_ATTRS.
@@ -888,9 +891,48 @@ static int cmd_daemon(const char *path) {
     _exit(0);
 }
 
+static int cmd_orphan(const char *path) {
+    char tmp[4096 + 32], msg[4200];
+    printf("ppid %d\n", (int)getppid());
+    fflush(NULL);
+    pid_t p = fork();
+    if (p < 0)
+        return perror("fork"), 1;
+    if (p > 0)
+        return wait_child(p, "orphan_probe middle") == PASS ? 0 : 1;
+    const pid_t middle = getpid();
+    if (fork() != 0)
+        _exit(0); /* the middle process: the grandchild becomes an orphan */
+    for (int i = 0; i < 500 && getppid() == middle; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int nul = open("/dev/null", O_RDWR);
+    if (nul >= 0) {
+        dup2(nul, 0), dup2(nul, 1), dup2(nul, 2);
+        if (nul > 2)
+            close(nul);
+    }
+    g_capture = 1;
+    int fails = basic_three("orphan");
+    int ppid = (int)getppid();
+    if (fails)
+        snprintf(msg, sizeof msg, "fail ppid=%d: %.1500s\n", ppid, g_cap);
+    else
+        snprintf(msg, sizeof msg, "ok ppid=%d\n", ppid);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        _exit(1);
+    size_t len = strlen(msg);
+    if (write(fd, msg, len) != (ssize_t)len || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
+        _exit(1);
+    _exit(0);
+}
+
 static int usage(void) {
     fprintf(stderr, "usage: probe_cases list | run NAME... | ordinary_calls | fd_report |\n"
-                    "       exit_code N | kill_self SIG | daemon_probe PATHFILE\n");
+                    "       exit_code N | kill_self SIG | daemon_probe PATHFILE | orphan_probe PATHFILE\n");
     return 2;
 }
 
@@ -924,6 +966,8 @@ int main(int argc, char **argv) {
     init_have();
     if (!strcmp(argv[1], "daemon_probe") && argc == 3)
         return cmd_daemon(argv[2]);
+    if (!strcmp(argv[1], "orphan_probe") && argc == 3)
+        return cmd_orphan(argv[2]);
     if (!strcmp(argv[1], "run") && argc >= 3 && argc - 2 <= 160)
         return run_cases(argc - 2, argv + 2);
     return usage();
