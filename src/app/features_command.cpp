@@ -9,10 +9,10 @@
 #include "app/policy_files.h"
 #include "config.h"
 #include "policy/policy.h"
-#include "kernel/answers.h"
-#include "kernel/current_features.h"
-#include "kernel/features_json.h"
-#include "kernel/flag_names.h"
+#include "kernel/abi/answers.h"
+#include "kernel/discovery/current_features.h"
+#include "kernel/features/features_json.h"
+#include "kernel/abi/flag_names.h"
 
 namespace extsys::app {
 namespace {

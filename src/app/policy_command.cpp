@@ -10,9 +10,9 @@
 #include "app/policy_files.h"
 #include "base/errno_name.h"
 #include "config.h"
-#include "kernel/current_features.h"
-#include "kernel/features_json.h"
-#include "kernel/flag_names.h"
+#include "kernel/discovery/current_features.h"
+#include "kernel/features/features_json.h"
+#include "kernel/abi/flag_names.h"
 
 namespace extsys::app {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::filter {
 namespace {

@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "base/unique_fd.h"
-#include "kernel/syscalls.h"
+#include "kernel/abi/syscalls.h"
 
 namespace extsys::filter {
 namespace {

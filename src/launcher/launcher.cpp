@@ -20,7 +20,7 @@
 #include "base/fd_passing.h"
 #include "base/log.h"
 #include "base/sys.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::launcher {
 namespace {

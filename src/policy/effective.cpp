@@ -4,8 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "kernel/flag_names.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/flag_names.h"
+#include "kernel/abi/uapi_compat.h"
 #include "policy/policy.h"
 
 namespace extsys::policy {

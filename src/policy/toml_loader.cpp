@@ -11,8 +11,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "kernel/flag_names.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/flag_names.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::policy {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "base/errno_name.h"
 #include "base/log.h"
-#include "kernel/flag_names.h"
+#include "kernel/abi/flag_names.h"
 #include "remote/remote_memory.h"
 
 namespace extsys::supervisor {

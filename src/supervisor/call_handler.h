@@ -13,7 +13,7 @@
 
 #include <vector>
 
-#include "kernel/notify.h"
+#include "kernel/listener/notify.h"
 #include "policy/policy.h"
 #include "supervisor/probe_handler.h"
 

@@ -7,7 +7,7 @@
 #include "base/errno_name.h"
 #include "base/log.h"
 #include "filter/seccomp_filter.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 #include "remote/copy_struct.h"
 #include "remote/remote_memory.h"
 

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "kernel/answers.h"
-#include "kernel/notify.h"
+#include "kernel/abi/answers.h"
+#include "kernel/listener/notify.h"
 
 namespace extsys::supervisor {
 

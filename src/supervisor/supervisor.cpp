@@ -20,7 +20,7 @@
 
 #include "base/errno_name.h"
 #include "base/log.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::supervisor {
 namespace {

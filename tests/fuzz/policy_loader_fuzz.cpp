@@ -24,10 +24,10 @@
 #include <string>
 #include <string_view>
 
-#include "kernel/answers.h"
-#include "kernel/feature_set.h"
-#include "kernel/flag_names.h"
-#include "kernel/syscalls.h"
+#include "kernel/abi/answers.h"
+#include "kernel/features/feature_set.h"
+#include "kernel/abi/flag_names.h"
+#include "kernel/abi/syscalls.h"
 #include "policy/policy.h"
 #include "policy/toml_loader.h"
 

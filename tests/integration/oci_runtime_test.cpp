@@ -11,7 +11,8 @@
 // them); they skip with the exact reason otherwise. crun 1.8 refuses hybrid
 // cgroup hosts; where /sys/fs/cgroup is a tmpfs with a non-empty cgroup2
 // controller list, crun runs in a private mount namespace with that list
-// hidden (the workaround of notes/oci-agent.md section 5.4). The world they
+// hidden (the workaround src/agent/README.md, 'With runc, crun and podman',
+// gives users). The world they
 // share (rootfs, agent, bundles) is in oci_support.cpp.
 #include <fmt/format.h>
 #include <gtest/gtest.h>

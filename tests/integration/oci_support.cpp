@@ -32,7 +32,7 @@
 #include <utility>
 
 #include "filter/seccomp_filter.h"
-#include "kernel/current_features.h"
+#include "kernel/discovery/current_features.h"
 #include "policy/toml_loader.h"
 #include "subprocess.h"
 

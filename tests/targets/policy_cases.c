@@ -1,7 +1,8 @@
 /*
  * policy_cases.c - test target for extsys policies (personas, restrict, strict sandbox):
  * does a program that believes its CHECK_FIELDS answers get exactly what it was told, and
- * nothing more?  Expected values: spec/check-fields.md §1-3, spec/kernel-features.md §0-3.
+ * nothing more?  Expected values: src/kernel/abi/CHECK_FIELDS.md and
+ * src/kernel/features/VERSIONS.md.
  *
  *   policy_cases told                 the three probes, one machine-readable line each, exit 0
  *   policy_cases use-told             use every advertised bit, one at a time: exit 0 / 1
@@ -87,7 +88,7 @@
 #define X_MS_RDONLY 0x1UL
 #define X_MS_REMOUNT 0x20UL
 #define X_MS_BIND 0x1000UL
-/* everything extsys knows (use-more): kernel-features.md §0 and §1 */
+/* everything extsys knows (use-more): src/kernel/features/VERSIONS.md, 'Bits extsys knows' */
 #define KNOWN_OFLAGS (0x7fffc3ULL | (1ULL << 32))   /* + OPENAT2_REGULAR (7.2) */
 #define KNOWN_RESOLVE 0x3fULL
 #define KNOWN_CFLAGS (0x3fULL << 32)                /* clone3-only bits 32..37 */
@@ -453,7 +454,7 @@ static void use_bit(int kind, uint64_t bit, int more) {
 }
 
 /* mount_setattr needs CAP_SYS_ADMIN before any flag is validated: an all-zero attr returns 0
- * right after may_mount() (kernel-features.md §3.4), so it tells privilege from policy */
+ * right after may_mount() (src/kernel/discovery/RECIPES.md, 'mount_setattr'), so it tells privilege from policy */
 static int mount_privileged(void) {
     int e = v_mount(0, 0, 0, 0);
     if (e == EPERM) {

@@ -1,8 +1,8 @@
 /*
  * probe_cases.c - test target for extsys: CHECK_FIELDS probes of openat2, clone3 and
  * mount_setattr, verified byte for byte against the RFC v3 semantics
- * (spec/check-fields.md) with expected values from a kernel-version oracle
- * (spec/kernel-features.md section 0).
+ * (src/kernel/abi/CHECK_FIELDS.md) with expected values from a kernel-version
+ * oracle (src/kernel/features/VERSIONS.md, 'What a probe is answered, by version').
  *
  *   probe_cases list                 every pass/fail case name, one per line
  *   probe_cases run NAME...          exit 0 all passed, 1 a failure, 77 all skipped, 2 usage
@@ -230,7 +230,8 @@ static void init_oracle(void) {
     }
 }
 
-/* section 3.1 of kernel-features.md: existence calls that are not probes */
+/* src/kernel/discovery/RECIPES.md, 'Does the syscall exist?': existence calls
+ * that are not probes */
 static void init_have(void) {
     uint8_t z[64] = {0};
     errno = 0;

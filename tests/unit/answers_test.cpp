@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 // answers_test - the RFC v3 answer images per kernel version, and the
-// kernel's probe checks in their order (spec/check-fields.md 3.2, 3.3).
+// kernel's probe checks in their order (src/kernel/abi/CHECK_FIELDS.md, 'Order
+// of checks' and 'Values written').
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "kernel/answers.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/answers.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 namespace {
@@ -19,7 +20,8 @@ const ProbeAnswer& answerFor(const ProbeAnswers& a, SyscallId id) {
   return a[static_cast<size_t>(id)];
 }
 
-// Rows of spec/kernel-features.md section 0, as the RFC formula reports them.
+// Rows of src/kernel/features/VERSIONS.md, 'What a probe is answered, by
+// version', as the RFC formula reports them.
 struct VersionRow {
   KernelVersion v;
   bool openat2;

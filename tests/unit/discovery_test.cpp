@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "../sanitizers.h"
-#include "kernel/answers.h"
-#include "kernel/discovery.h"
-#include "kernel/live_backend.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/answers.h"
+#include "kernel/discovery/discovery.h"
+#include "kernel/discovery/live_backend.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 namespace {
@@ -37,7 +37,7 @@ struct SimConfig {
 };
 
 // A kernel, as far as the probe recipes can see it: the checks of
-// spec/kernel-features.md section 3, in order.
+// src/kernel/discovery/RECIPES.md, in order.
 class SimKernel final : public ProbeBackend {
 public:
   explicit SimKernel(SimConfig c) : c_(std::move(c)) {}

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "filter/seccomp_filter.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 #include "policy/toml_loader.h"
 #include "unit/bpf_interpreter.h"
 

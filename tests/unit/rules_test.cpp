@@ -21,7 +21,7 @@
 #include "agent/oci_profile.h"
 #include "filter/rules.h"
 #include "filter/seccomp_filter.h"
-#include "kernel/syscalls.h"
+#include "kernel/abi/syscalls.h"
 #include "policy/toml_loader.h"
 #include "unit/bpf_interpreter.h"
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// kernel/syscalls.cpp - descriptor table (layouts from include/uapi/linux/
-// openat2.h, sched.h and mount.h; check order from spec/check-fields.md 3.2).
-#include "kernel/syscalls.h"
+// kernel/abi/syscalls.cpp - descriptor table (layouts from include/uapi/linux/
+// openat2.h, sched.h and mount.h; check order from
+// src/kernel/abi/CHECK_FIELDS.md, 'Order of checks').
+#include "kernel/abi/syscalls.h"
 
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 namespace {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kernel/discovery.cpp - safe active probes, per spec/kernel-features.md 3.
-#include "kernel/discovery.h"
+// kernel/discovery/discovery.cpp - safe active probes; each recipe and why it
+// is safe: src/kernel/discovery/RECIPES.md.
+#include "kernel/discovery/discovery.h"
 
 #include <cerrno>
 #include <climits>
@@ -8,7 +9,7 @@
 #include <cstring>
 
 #include "base/errno_name.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// kernel/probe_backend.h - the seam between feature discovery and the raw
-// probe syscalls. LiveBackend talks to the running kernel; tests substitute
+// kernel/discovery/probe_backend.h - the seam between feature discovery and the
+// raw probe syscalls. LiveBackend talks to the running kernel; tests substitute
 // simulated kernels. Every call returns the errno the kernel gave (0 when the
 // call succeeded).
 #pragma once
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kernel/feature_set.h"
+#include "kernel/features/feature_set.h"
 
 namespace extsys::kernel {
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// kernel/uapi_compat.h - the only place for kernel constants our headers may lack.
-// Each is defined under #ifndef; where the system header has it, the value is
-// checked. Raw values, never glibc's (glibc defines O_LARGEFILE as 0 on x86_64).
+// kernel/abi/uapi_compat.h - the only place for kernel constants our headers
+// may lack. Each is defined under #ifndef; where the system header has it, the
+// value is checked. Raw values, never glibc's (glibc defines O_LARGEFILE as 0
+// on x86_64).
 #pragma once
 
 #include <linux/seccomp.h>
@@ -22,7 +23,7 @@ inline constexpr uint64_t kCheckFields = 1ULL << 63;
     defined(__arm__) || defined(__powerpc__) || defined(__s390__) || defined(__loongarch__)
 inline constexpr int kEextsysNoop = 134;
 #else
-#error "EEXTSYS_NOOP for this architecture: see spec/check-fields.md section 2"
+#error "EEXTSYS_NOOP for this architecture: see src/kernel/abi/CHECK_FIELDS.md, 'The answer errno'"
 #endif
 
 // Open flags as the kernel's asm-generic <asm/fcntl.h> defines them.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kernel/live_backend.cpp - the raw probe syscalls and the probe child.
-#include "kernel/live_backend.h"
+// kernel/discovery/live_backend.cpp - the raw probe syscalls and the probe
+// child.
+#include "kernel/discovery/live_backend.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -25,7 +26,7 @@
 #include "base/fd_passing.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 namespace {

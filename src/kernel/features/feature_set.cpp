@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-// kernel/feature_set.cpp - kernel versions and the per-version feature table.
-#include "kernel/feature_set.h"
+// kernel/features/feature_set.cpp - kernel versions and the per-version feature
+// table.
+#include "kernel/features/feature_set.h"
 
 #include <sys/utsname.h>
 
 #include <charconv>
 
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// kernel/flag_names.cpp - bit names per field (asm-generic values, x86_64).
-#include "kernel/flag_names.h"
+// kernel/abi/flag_names.cpp - bit names per field (asm-generic values, x86_64).
+#include "kernel/abi/flag_names.h"
 
 #include <array>
 #include <cstdio>
 
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 namespace {

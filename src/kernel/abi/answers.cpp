@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// kernel/answers.cpp - RFC v3 answer images and probe checks.
-#include "kernel/answers.h"
+// kernel/abi/answers.cpp - RFC v3 answer images and probe checks.
+#include "kernel/abi/answers.h"
 
 #include <cerrno>
 #include <cstring>
 
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 namespace {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kernel/syscalls.h - the descriptor table of extensible-struct syscalls that
-// extsys answers CHECK_FIELDS probes for. Adding a syscall is one entry here
-// plus its answer formula (answers.cpp), its discovery recipe and tests;
+// kernel/abi/syscalls.h - the descriptor table of extensible-struct syscalls
+// that extsys answers CHECK_FIELDS probes for. Adding a syscall is one entry
+// here plus its answer formula (answers.cpp), its discovery recipe and tests;
 // nothing in the filter or supervisor names a syscall.
 #pragma once
 

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
-// kernel/live_backend.h - ProbeBackend on the running kernel.
+// kernel/discovery/live_backend.h - ProbeBackend on the running kernel: the
+// raw probe syscalls, made with arguments the kernel rejects before it acts
+// (NULL paths, fd -1), and the one throw-away probe child that tests the
+// seccomp listener, the clone3 flags under RLIMIT_NPROC = 0 and, without
+// CAP_SYS_ADMIN, mount_setattr in a new user and mount namespace.
 #pragma once
 
-#include "kernel/probe_backend.h"
+#include "kernel/discovery/probe_backend.h"
 
 namespace extsys::kernel {
 
