@@ -6,6 +6,7 @@
 
 #include "kernel/abi/flag_names.h"
 #include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 #include "policy/policy.h"
 
 namespace extsys::policy {
@@ -37,14 +38,6 @@ Policy defaultPolicy() { return Policy{}; }
 namespace {
 
 constexpr uint64_t kAllOnes = ~0ULL;
-// Open flags openat(2) knows (its flags are an int; unknown bits are ignored
-// there, so only known ones are ever forbidden).
-constexpr uint64_t kLegacyOpenFlags = 0x7FFFC3;
-constexpr uint64_t kOCreat = 0x40, kOWronly = 0x1, kOTrunc = 0x200;
-// unshare(2) flags that clone flags also name.
-constexpr uint64_t kUnshareFlags = 0x80 | 0x200 | 0x400 | 0x20000 | 0x40000 | 0x2000000 |
-                                   0x4000000 | 0x8000000 | 0x10000000 | 0x20000000 | 0x40000000;
-constexpr uint64_t kKnownMountAttrs = 0x3000FF;
 
 size_t fieldIndex(SyscallId id, std::string_view field) {
   const auto& fields = kernel::describe(id).fields;
@@ -66,16 +59,23 @@ void maskImageField(kernel::ProbeAnswer& a, size_t field, uint64_t mask) {
 
 // MOUNT_ATTR_* bits -> the MS_* flags mount(2) uses for the same attribute.
 uint64_t msFlagsFor(uint64_t forbiddenAttrs) {
+  using namespace uapi;
+  struct Same {
+    uint64_t attr, ms;
+  };
+  static constexpr Same kSame[] = {
+      {kMountAttrRdonly, kMsRdonly},       {kMountAttrNosuid, kMsNosuid},
+      {kMountAttrNodev, kMsNodev},         {kMountAttrNoexec, kMsNoexec},
+      {kMountAttrNoatime, kMsNoatime},     {kMountAttrStrictatime, kMsStrictatime},
+      {kMountAttrNodiratime, kMsNodiratime}, {kMountAttrNosymfollow, kMsNosymfollow},
+  };
   uint64_t ms = 0;
-  if (forbiddenAttrs & 0x1) ms |= 0x1;          // RDONLY
-  if (forbiddenAttrs & 0x2) ms |= 0x2;          // NOSUID
-  if (forbiddenAttrs & 0x4) ms |= 0x4;          // NODEV
-  if (forbiddenAttrs & 0x8) ms |= 0x8;          // NOEXEC
-  if (forbiddenAttrs & 0x10) ms |= 0x400;       // NOATIME
-  if (forbiddenAttrs & 0x20) ms |= 0x1000000;   // STRICTATIME
-  if ((forbiddenAttrs & 0x70) == 0x70) ms |= 0x200000;  // RELATIME: the whole field
-  if (forbiddenAttrs & 0x80) ms |= 0x800;       // NODIRATIME
-  if (forbiddenAttrs & 0x200000) ms |= 0x100;   // NOSYMFOLLOW
+  for (const auto& s : kSame)
+    if (forbiddenAttrs & s.attr)
+      ms |= s.ms;
+  // MOUNT_ATTR_RELATIME is 0: forbidding it means forbidding the whole field.
+  if ((forbiddenAttrs & kMountAttrAtime) == kMountAttrAtime)
+    ms |= kMsRelatime;
   return ms;
 }
 
@@ -146,13 +146,15 @@ void translateStrict(SyscallId id, EffectiveSyscall& es, EffectivePolicy& e) {
   const int err = es.denyErrno;
   switch (id) {
     case SyscallId::Openat2: {
-      const uint64_t flags = kLegacyOpenFlags & ~allowed(es, id, "flags");
-      const uint64_t mode = 07777 & ~allowed(es, id, "mode");
+      // openat(2)'s flags are an int and unknown bits are ignored there, so
+      // only the known ones are ever forbidden.
+      const uint64_t flags = uapi::kValidOpenFlags & ~allowed(es, id, "flags");
+      const uint64_t mode = uapi::kModeBits & ~allowed(es, id, "mode");
       if (flags) {
         e.argRules.push_back({"openat", 2, flags, err, "openat2 restricted: same open flags"});
         e.argRules.push_back({"open", 1, flags, err, "openat2 restricted: same open flags"});
         e.argRules.push_back({"open_by_handle_at", 2, flags, err, "openat2 restricted: same open flags"});
-        if (flags & (kOCreat | kOWronly | kOTrunc))
+        if (flags & (uapi::kOCreat | uapi::kOWronly | uapi::kOTrunc))
           e.argRules.push_back({"creat", 0, 0, err, "creat implies O_CREAT|O_WRONLY|O_TRUNC"});
       }
       if (mode) {
@@ -166,19 +168,19 @@ void translateStrict(SyscallId id, EffectiveSyscall& es, EffectivePolicy& e) {
       break;
     }
     case SyscallId::Clone3: {
-      const uint64_t forbidden = ~allowed(es, id, "flags") & 0xFFFFFFFFULL;
+      const uint64_t forbidden = ~allowed(es, id, "flags") & uapi::kCloneLegacyFlags;
       // clone(2) carries the exit signal in its low byte: never a flag.
-      if (forbidden & ~0xFFULL)
-        e.argRules.push_back({"clone", 0, forbidden & ~0xFFULL, err, "clone3 restricted: same flags"});
-      if (forbidden & kUnshareFlags)
-        e.argRules.push_back({"unshare", 0, forbidden & kUnshareFlags, err,
+      if (const uint64_t cloneFlags = forbidden & ~uapi::kCsignal)
+        e.argRules.push_back({"clone", 0, cloneFlags, err, "clone3 restricted: same flags"});
+      if (forbidden & uapi::kUnshareFlags)
+        e.argRules.push_back({"unshare", 0, forbidden & uapi::kUnshareFlags, err,
                               "clone3 restricted: same namespace flags"});
       e.notes.push_back("clone3 is hidden (ENOSYS): its flags live in memory, so libc falls "
                         "back to clone(2), whose flags are checked in BPF");
       break;
     }
     case SyscallId::MountSetattr: {
-      const uint64_t attrs = kKnownMountAttrs & ~allowed(es, id, "attr_set");
+      const uint64_t attrs = uapi::kKnownMountAttrs & ~allowed(es, id, "attr_set");
       const uint64_t prop = uapi::kMountPropagationFlags & ~allowed(es, id, "propagation");
       const uint64_t ms = msFlagsFor(attrs) | prop;
       if (ms)

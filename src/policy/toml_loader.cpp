@@ -12,7 +12,6 @@
 #include <sstream>
 
 #include "kernel/abi/flag_names.h"
-#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::policy {
 namespace {

@@ -7,7 +7,6 @@
 #include "base/errno_name.h"
 #include "base/log.h"
 #include "filter/seccomp_filter.h"
-#include "kernel/abi/uapi_compat.h"
 #include "remote/copy_struct.h"
 #include "remote/remote_memory.h"
 

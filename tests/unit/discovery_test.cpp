@@ -19,6 +19,7 @@
 #include "kernel/discovery/discovery.h"
 #include "kernel/discovery/live_backend.h"
 #include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 namespace {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 namespace {
@@ -56,7 +57,7 @@ ProbeAnswers buildAnswers(const KernelFeatures& f) {
     for (const auto& field : d.fields)
       put(a, d, field.name, kAllOnes);
     put(a, d, "flags", uapi::kCloneLegacyFlags | f.clone3.extraFlags);
-    put(a, d, "exit_signal", 0xFF);  // CSIGNAL
+    put(a, d, "exit_signal", uapi::kCsignal);
   }
   {
     const auto& d = describe(SyscallId::MountSetattr);

@@ -1,64 +1,72 @@
 // SPDX-License-Identifier: MIT
-// kernel/abi/flag_names.cpp - bit names per field (asm-generic values, x86_64).
+// kernel/abi/flag_names.cpp - bit names per field.
 #include "kernel/abi/flag_names.h"
 
 #include <array>
 #include <cstdio>
 
-#include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 namespace {
 
+using namespace uapi;
+
 constexpr std::array<FlagName, 21> kOpenFlags{{
-    {"O_WRONLY", 0x1}, {"O_RDWR", 0x2}, {"O_CREAT", 0x40}, {"O_EXCL", 0x80},
-    {"O_NOCTTY", 0x100}, {"O_TRUNC", 0x200}, {"O_APPEND", 0x400}, {"O_NONBLOCK", 0x800},
-    {"O_DSYNC", 0x1000}, {"FASYNC", 0x2000}, {"O_DIRECT", 0x4000}, {"O_LARGEFILE", 0x8000},
-    {"O_DIRECTORY", 0x10000}, {"O_NOFOLLOW", 0x20000}, {"O_NOATIME", 0x40000},
-    {"O_CLOEXEC", 0x80000}, {"__O_SYNC", 0x100000}, {"O_PATH", 0x200000},
-    {"__O_TMPFILE", 0x400000}, {"O_EMPTYPATH", uapi::kOEmptyPath},
-    {"OPENAT2_REGULAR", uapi::kOpenat2Regular},
+    {"O_WRONLY", kOWronly}, {"O_RDWR", kORdwr}, {"O_CREAT", kOCreat}, {"O_EXCL", kOExcl},
+    {"O_NOCTTY", kONoctty}, {"O_TRUNC", kOTrunc}, {"O_APPEND", kOAppend},
+    {"O_NONBLOCK", kONonblock}, {"O_DSYNC", kODsync}, {"FASYNC", kFasync},
+    {"O_DIRECT", kODirect}, {"O_LARGEFILE", kOLargefile}, {"O_DIRECTORY", kODirectory},
+    {"O_NOFOLLOW", kONofollow}, {"O_NOATIME", kONoatime}, {"O_CLOEXEC", kOCloexec},
+    {"__O_SYNC", kOSyncBit}, {"O_PATH", kOPath}, {"__O_TMPFILE", kOTmpfileBit},
+    {"O_EMPTYPATH", kOEmptyPath}, {"OPENAT2_REGULAR", kOpenat2Regular},
 }};
 
 constexpr std::array<FlagName, 12> kMode{{
-    {"S_ISUID", 04000}, {"S_ISGID", 02000}, {"S_ISVTX", 01000}, {"S_IRUSR", 0400},
-    {"S_IWUSR", 0200}, {"S_IXUSR", 0100}, {"S_IRGRP", 040}, {"S_IWGRP", 020},
-    {"S_IXGRP", 010}, {"S_IROTH", 04}, {"S_IWOTH", 02}, {"S_IXOTH", 01},
+    {"S_ISUID", kSIsuid}, {"S_ISGID", kSIsgid}, {"S_ISVTX", kSIsvtx}, {"S_IRUSR", kSIrusr},
+    {"S_IWUSR", kSIwusr}, {"S_IXUSR", kSIxusr}, {"S_IRGRP", kSIrgrp}, {"S_IWGRP", kSIwgrp},
+    {"S_IXGRP", kSIxgrp}, {"S_IROTH", kSIroth}, {"S_IWOTH", kSIwoth}, {"S_IXOTH", kSIxoth},
 }};
 
 constexpr std::array<FlagName, 6> kResolve{{
-    {"RESOLVE_NO_XDEV", 0x01}, {"RESOLVE_NO_MAGICLINKS", 0x02}, {"RESOLVE_NO_SYMLINKS", 0x04},
-    {"RESOLVE_BENEATH", 0x08}, {"RESOLVE_IN_ROOT", 0x10}, {"RESOLVE_CACHED", 0x20},
+    {"RESOLVE_NO_XDEV", kResolveNoXdev}, {"RESOLVE_NO_MAGICLINKS", kResolveNoMagiclinks},
+    {"RESOLVE_NO_SYMLINKS", kResolveNoSymlinks}, {"RESOLVE_BENEATH", kResolveBeneath},
+    {"RESOLVE_IN_ROOT", kResolveInRoot}, {"RESOLVE_CACHED", kResolveCached},
 }};
 
+// CLONE_NEWTIME shares CSIGNAL's byte: it is named first, and "CSIGNAL" is
+// what remains (exit-signal bits, which clone3 rejects).
 constexpr std::array<FlagName, 32> kCloneFlags{{
-    {"CLONE_NEWTIME", 0x80}, {"CSIGNAL", 0x7f},  // exit-signal bits, rejected by clone3
-    {"CLONE_VM", 0x100}, {"CLONE_FS", 0x200}, {"CLONE_FILES", 0x400},
-    {"CLONE_SIGHAND", 0x800}, {"CLONE_PIDFD", 0x1000}, {"CLONE_PTRACE", 0x2000},
-    {"CLONE_VFORK", 0x4000}, {"CLONE_PARENT", 0x8000}, {"CLONE_THREAD", 0x10000},
-    {"CLONE_NEWNS", 0x20000}, {"CLONE_SYSVSEM", 0x40000}, {"CLONE_SETTLS", 0x80000},
-    {"CLONE_PARENT_SETTID", 0x100000}, {"CLONE_CHILD_CLEARTID", 0x200000},
-    {"CLONE_DETACHED", 0x400000}, {"CLONE_UNTRACED", 0x800000},
-    {"CLONE_CHILD_SETTID", 0x1000000}, {"CLONE_NEWCGROUP", 0x2000000},
-    {"CLONE_NEWUTS", 0x4000000}, {"CLONE_NEWIPC", 0x8000000}, {"CLONE_NEWUSER", 0x10000000},
-    {"CLONE_NEWPID", 0x20000000}, {"CLONE_NEWNET", 0x40000000}, {"CLONE_IO", 0x80000000},
-    {"CLONE_CLEAR_SIGHAND", uapi::kCloneClearSighand},
-    {"CLONE_INTO_CGROUP", uapi::kCloneIntoCgroup}, {"CLONE_AUTOREAP", uapi::kCloneAutoreap},
-    {"CLONE_NNP", uapi::kCloneNnp}, {"CLONE_PIDFD_AUTOKILL", uapi::kClonePidfdAutokill},
-    {"CLONE_EMPTY_MNTNS", uapi::kCloneEmptyMntns},
+    {"CLONE_NEWTIME", kCloneNewtime}, {"CSIGNAL", kCsignal & ~kCloneNewtime},
+    {"CLONE_VM", kCloneVm}, {"CLONE_FS", kCloneFs}, {"CLONE_FILES", kCloneFiles},
+    {"CLONE_SIGHAND", kCloneSighand}, {"CLONE_PIDFD", kClonePidfd},
+    {"CLONE_PTRACE", kClonePtrace}, {"CLONE_VFORK", kCloneVfork},
+    {"CLONE_PARENT", kCloneParent}, {"CLONE_THREAD", kCloneThread},
+    {"CLONE_NEWNS", kCloneNewns}, {"CLONE_SYSVSEM", kCloneSysvsem},
+    {"CLONE_SETTLS", kCloneSettls}, {"CLONE_PARENT_SETTID", kCloneParentSettid},
+    {"CLONE_CHILD_CLEARTID", kCloneChildCleartid}, {"CLONE_DETACHED", kCloneDetached},
+    {"CLONE_UNTRACED", kCloneUntraced}, {"CLONE_CHILD_SETTID", kCloneChildSettid},
+    {"CLONE_NEWCGROUP", kCloneNewcgroup}, {"CLONE_NEWUTS", kCloneNewuts},
+    {"CLONE_NEWIPC", kCloneNewipc}, {"CLONE_NEWUSER", kCloneNewuser},
+    {"CLONE_NEWPID", kCloneNewpid}, {"CLONE_NEWNET", kCloneNewnet}, {"CLONE_IO", kCloneIo},
+    {"CLONE_CLEAR_SIGHAND", kCloneClearSighand}, {"CLONE_INTO_CGROUP", kCloneIntoCgroup},
+    {"CLONE_AUTOREAP", kCloneAutoreap}, {"CLONE_NNP", kCloneNnp},
+    {"CLONE_PIDFD_AUTOKILL", kClonePidfdAutokill}, {"CLONE_EMPTY_MNTNS", kCloneEmptyMntns},
 }};
 
 // The atime enum is listed whole first (display), then its values (policies).
 constexpr std::array<FlagName, 11> kMountAttrs{{
-    {"MOUNT_ATTR_RDONLY", 0x1}, {"MOUNT_ATTR_NOSUID", 0x2}, {"MOUNT_ATTR_NODEV", 0x4},
-    {"MOUNT_ATTR_NOEXEC", 0x8}, {"MOUNT_ATTR__ATIME", 0x70}, {"MOUNT_ATTR_NODIRATIME", 0x80},
-    {"MOUNT_ATTR_IDMAP", uapi::kMountAttrIdmap}, {"MOUNT_ATTR_NOSYMFOLLOW", uapi::kMountAttrNosymfollow},
-    {"MOUNT_ATTR_NOATIME", 0x10}, {"MOUNT_ATTR_STRICTATIME", 0x20}, {"MOUNT_ATTR_RELATIME", 0},
+    {"MOUNT_ATTR_RDONLY", kMountAttrRdonly}, {"MOUNT_ATTR_NOSUID", kMountAttrNosuid},
+    {"MOUNT_ATTR_NODEV", kMountAttrNodev}, {"MOUNT_ATTR_NOEXEC", kMountAttrNoexec},
+    {"MOUNT_ATTR__ATIME", kMountAttrAtime}, {"MOUNT_ATTR_NODIRATIME", kMountAttrNodiratime},
+    {"MOUNT_ATTR_IDMAP", kMountAttrIdmap}, {"MOUNT_ATTR_NOSYMFOLLOW", kMountAttrNosymfollow},
+    {"MOUNT_ATTR_NOATIME", kMountAttrNoatime}, {"MOUNT_ATTR_STRICTATIME", kMountAttrStrictatime},
+    {"MOUNT_ATTR_RELATIME", kMountAttrRelatime},
 }};
 
 constexpr std::array<FlagName, 4> kPropagation{{
-    {"MS_UNBINDABLE", 0x20000}, {"MS_PRIVATE", 0x40000}, {"MS_SLAVE", 0x80000},
-    {"MS_SHARED", 0x100000},
+    {"MS_UNBINDABLE", kMsUnbindable}, {"MS_PRIVATE", kMsPrivate}, {"MS_SLAVE", kMsSlave},
+    {"MS_SHARED", kMsShared},
 }};
 
 }  // namespace

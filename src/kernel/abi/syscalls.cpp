@@ -4,7 +4,7 @@
 // src/kernel/abi/CHECK_FIELDS.md, 'Order of checks').
 #include "kernel/abi/syscalls.h"
 
-#include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 namespace {

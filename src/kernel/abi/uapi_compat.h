@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// kernel/abi/uapi_compat.h - the only place for kernel constants our headers
-// may lack. Each is defined under #ifndef; where the system header has it, the
-// value is checked. Raw values, never glibc's (glibc defines O_LARGEFILE as 0
-// on x86_64).
+// kernel/abi/uapi_compat.h - kernel constants the system headers lack: those
+// of the CHECK_FIELDS RFC, which was never merged, and seccomp notification
+// features newer than Debian 12's linux-libc-dev (6.1). Macros are defined
+// under #ifndef; where the system header has one, its value is checked. The
+// flag bits of the syscalls extsys knows are in kernel/abi/uapi_flags.h.
 #pragma once
 
 #include <linux/seccomp.h>
@@ -25,27 +26,6 @@ inline constexpr int kEextsysNoop = 134;
 #else
 #error "EEXTSYS_NOOP for this architecture: see src/kernel/abi/CHECK_FIELDS.md, 'The answer errno'"
 #endif
-
-// Open flags as the kernel's asm-generic <asm/fcntl.h> defines them.
-inline constexpr uint64_t kOLargefile = 0x8000;  // glibc's O_LARGEFILE is 0 on LP64
-inline constexpr uint64_t kOpenat2Regular = 1ULL << 32;  // 7.2, openat2 only
-inline constexpr uint64_t kOEmptyPath = 1ULL << 26;      // 7.2 cycle, presumed
-
-// clone3-only flags (include/uapi/linux/sched.h).
-inline constexpr uint64_t kCloneLegacyFlags = 0xFFFFFFFFULL;
-inline constexpr uint64_t kCloneClearSighand = 1ULL << 32;  // 5.5
-inline constexpr uint64_t kCloneIntoCgroup = 1ULL << 33;    // 5.7
-inline constexpr uint64_t kCloneAutoreap = 1ULL << 34;      // 7.1
-inline constexpr uint64_t kCloneNnp = 1ULL << 35;           // 7.1
-inline constexpr uint64_t kClonePidfdAutokill = 1ULL << 36; // 7.1
-inline constexpr uint64_t kCloneEmptyMntns = 1ULL << 37;    // 7.1, unconfirmed
-
-// mount_setattr's `flags` argument: AT_EMPTY_PATH | AT_RECURSIVE |
-// AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT.
-inline constexpr uint64_t kMountSetattrAtFlags = 0x1000 | 0x8000 | 0x100 | 0x800;
-inline constexpr uint64_t kMountPropagationFlags = 0x1E0000;  // MS_UNBINDABLE..MS_SHARED
-inline constexpr uint64_t kMountAttrIdmap = 0x100000;
-inline constexpr uint64_t kMountAttrNosymfollow = 0x200000;   // 5.14
 
 // Seccomp notification features newer than Debian 12's linux-libc-dev (6.1).
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV

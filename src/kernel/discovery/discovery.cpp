@@ -10,6 +10,7 @@
 
 #include "base/errno_name.h"
 #include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 
@@ -22,11 +23,8 @@ uint64_t RawCall::get(size_t offset) const {
 
 namespace {
 
-constexpr uint64_t kCF = uapi::kCheckFields;
-constexpr uint64_t kOCreat = 0x40, kOWronly = 0x1, kORdwr = 0x2, kODirectory = 0x10000;
-constexpr uint64_t kOTmpfile = 0x400000;
-constexpr uint64_t kClonePidfd = 0x1000;
-constexpr uint64_t kAtimeField = 0x70, kAtimeNoatime = 0x10, kAtimeStrict = 0x20;
+using namespace uapi;
+
 // A non-NULL pidfd pointer: clone3 only writes it after creating the child,
 // which the RLIMIT_NPROC guard prevents.
 constexpr uint64_t kPidfdSlot = 0x10000;
@@ -65,7 +63,7 @@ void discoverOpenat2(ProbeBackend& k, const KnownBits& known, const KernelFeatur
     return;
   }
   o.present = true;
-  RawCall cf = call(kCF | 64);
+  RawCall cf = call(kCheckFields | 64);
   if (int err = k.openat2Out(cf); nativeAnswer(err, cf)) {
     o.flags = cf.get(0);
     o.mode = cf.get(8);
@@ -95,7 +93,10 @@ void discoverOpenat2(ProbeBackend& k, const KnownBits& known, const KernelFeatur
   for (int b = 0; b < 64; ++b) {
     const uint64_t bit = 1ULL << b;
     if (b < 32 || highTrusted) {
-      if (bit == kOTmpfile ? attempt(kOTmpfile | kODirectory | kORdwr, 0600, 0) : attempt(bit, 0, 0))
+      const bool ok = bit == kOTmpfileBit
+                           ? attempt(kOTmpfileBit | kODirectory | kORdwr, kSIrusr | kSIwusr, 0)
+                           : attempt(bit, 0, 0);
+      if (ok)
         flags |= bit;
     }
     if (attempt(0, 0, bit))
@@ -142,13 +143,13 @@ void planClone3(ChildRequest& req, std::vector<CloneProbe>& flagProbes, size_t& 
   for (int b = 32; b < 64; ++b) {
     const uint64_t bit = 1ULL << b;
     RawCall c;
-    if (bit == uapi::kCloneIntoCgroup) {
+    if (bit == kCloneIntoCgroup) {
       c = cloneCall(bit, SIGCHLD, 88);
       c.put(80, INT_MAX);
-    } else if (bit == uapi::kCloneAutoreap) {
+    } else if (bit == kCloneAutoreap) {
       c = cloneCall(bit | kClonePidfd, 0, 64);
-    } else if (bit == uapi::kClonePidfdAutokill) {
-      c = cloneCall(bit | uapi::kCloneAutoreap | uapi::kCloneNnp | kClonePidfd, 0, 64);
+    } else if (bit == kClonePidfdAutokill) {
+      c = cloneCall(bit | kCloneAutoreap | kCloneNnp | kClonePidfd, 0, 64);
     } else {
       c = cloneCall(bit, SIGCHLD, 64);
     }
@@ -159,7 +160,7 @@ void planClone3(ChildRequest& req, std::vector<CloneProbe>& flagProbes, size_t& 
   st.put(64, 1);  // set_tid without set_tid_size: EINVAL if the field is known
   setTid = req.clone3.size();
   req.clone3.push_back(st);
-  RawCall cg = cloneCall(uapi::kCloneIntoCgroup, SIGCHLD, 88);
+  RawCall cg = cloneCall(kCloneIntoCgroup, SIGCHLD, 88);
   cg.put(80, static_cast<uint64_t>(INT_MAX) + 1);  // out of range: EINVAL if known
   cgroup = req.clone3.size();
   req.clone3.push_back(cg);
@@ -188,18 +189,18 @@ MountPlan planMount() {
   };
   for (int b = 0; b < 64; ++b) {
     const uint64_t bit = 1ULL << b;
-    if (bit & kAtimeField)
+    if (bit & kMountAttrAtime)
       continue;  // an enum, probed below as a whole
     // IDMAP with a closed fd: EBADF when known, EINVAL when not.
-    p.set.push_back({bit, add(bit, 0, 0, bit == uapi::kMountAttrIdmap ? INT_MAX : 0)});
+    p.set.push_back({bit, add(bit, 0, 0, bit == kMountAttrIdmap ? INT_MAX : 0)});
     p.clr.push_back({bit, add(0, bit, 0, 0)});
     p.prop.push_back({bit, add(0, 0, bit, 0)});
   }
-  p.noatime = add(kAtimeNoatime, kAtimeField, 0, 0);
-  p.strict = add(kAtimeStrict, kAtimeField, 0, 0);
-  p.clrAtime = add(0, kAtimeField, 0, 0);
+  p.noatime = add(kMountAttrNoatime, kMountAttrAtime, 0, 0);
+  p.strict = add(kMountAttrStrictatime, kMountAttrAtime, 0, 0);
+  p.clrAtime = add(0, kMountAttrAtime, 0, 0);
   RawCall big = call(40);
-  big.put(0, 0x1);  // RDONLY, so the attr is not all zero
+  big.put(0, kMountAttrRdonly);  // so the attr is not all zero
   big.buf[32] = 1;
   p.calls.push_back(big);
   p.bigStruct = p.calls.size() - 1;
@@ -223,9 +224,9 @@ void applyMount(const MountPlan& p, const std::vector<int>& errs, const KnownBit
       prop |= bit;
   // Bit by bit the atime field reads 0x30; it is one enum, reported whole.
   if (ok(p.noatime) || ok(p.strict))
-    set |= kAtimeField;
+    set |= kMountAttrAtime;
   if (ok(p.clrAtime))
-    clr |= kAtimeField;
+    clr |= kMountAttrAtime;
   m.attrs = set & known.mountAttrs;
   m.attrsClr = clr & known.mountAttrs;
   m.propagation = prop & known.propagation;
@@ -260,7 +261,7 @@ KernelFeatures discover(ProbeBackend& k, KernelVersion version, DiscoveryOptions
   bool mountInChild = false;
   {
     RawCall exist = call(0);
-    RawCall cf = call(kCF | 64);
+    RawCall cf = call(kCheckFields | 64);
     if (k.mountSetattr(exist) == ENOSYS) {
       f.mountSetattr = {};
       mrep.source = FeatureSource::Probe;
@@ -293,14 +294,14 @@ KernelFeatures discover(ProbeBackend& k, KernelVersion version, DiscoveryOptions
   bool cloneInChild = false;
   {
     RawCall exist = call(0);
-    RawCall cf = call(kCF | 128);
+    RawCall cf = call(kCheckFields | 128);
     if (k.clone3(exist) == ENOSYS) {
       f.clone3 = {};
       crep.source = FeatureSource::Probe;
       crep.note = "clone3 is not in this kernel (ENOSYS)";
     } else if (int err = k.clone3(cf); nativeAnswer(err, cf)) {
       f.clone3.present = true;
-      f.clone3.extraFlags = cf.get(0) & ~uapi::kCloneLegacyFlags;
+      f.clone3.extraFlags = cf.get(0) & ~kCloneLegacyFlags;
       uint32_t size = 0;
       for (size_t off = 0; off + 8 <= cf.buf.size(); off += 8)
         if (cf.get(off) != 0)
