@@ -179,6 +179,12 @@ int serveConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o,
 
 }  // namespace
 
+// By hand rather than libsystemd's sd_listen_fds() and sd_is_socket_unix():
+// extsys is linked -static (start-up time, see meson.build), and Debian 12's
+// libsystemd-dev ships only libsystemd.so, no libsystemd.a. Linking it
+// would make the whole binary dynamic for these twenty lines, which follow
+// the documented protocol (sd_listen_fds(3)): LISTEN_PID is us, LISTEN_FDS
+// counts the fds from 3 (SD_LISTEN_FDS_START).
 Result<int> socketFromSystemd() {
   const char* pid = std::getenv("LISTEN_PID");
   const char* fds = std::getenv("LISTEN_FDS");

@@ -73,8 +73,8 @@ Status awaitReady(int sock) {
   }
   int keep = sock.get();
   if (keep > 3)
-    sys::close_range(3, static_cast<unsigned>(keep) - 1, 0);
-  sys::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+    close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);

@@ -5,11 +5,11 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -108,9 +108,11 @@ void childClone(int sock, const std::vector<RawCall>& calls) {
       return;
     }
   }
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  syscall(SYS_capset, &hdr, data);  // CAP_SYS_RESOURCE/ADMIN would bypass the limit
+  // CAP_SYS_RESOURCE and CAP_SYS_ADMIN would bypass the limit: drop all.
+  if (cap_t empty = cap_init()) {
+    cap_set_proc(empty);
+    cap_free(empty);
+  }
   std::vector<int> errs;
   for (RawCall c : calls) {
     long rc = syscall(SYS_clone3, c.buf.data(), c.size);
@@ -244,11 +246,13 @@ ChildResult LiveBackend::runChild(const ChildRequest& r) {
 }
 
 bool mayMount() {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0)
+  cap_t caps = cap_get_proc();
+  if (caps == nullptr)
     return false;
-  return (data[0].effective & (1U << CAP_SYS_ADMIN)) != 0;
+  cap_flag_value_t admin = CAP_CLEAR;
+  cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &admin);
+  cap_free(caps);
+  return admin == CAP_SET;
 }
 
 }  // namespace extsys::kernel
