@@ -22,11 +22,11 @@ ArgCondition maskedEq(uint8_t arg, uint64_t mask, uint64_t value) {
 // Part 1: the described syscalls.
 void addDescribedSyscalls(const policy::EffectivePolicy& p, std::vector<Rule>& out) {
   for (const auto& d : kernel::syscallTable()) {
-    const auto& sys = p.of(d.id);
+    const auto& decided = p.of(d.id);
     const std::string name(d.name);
-    const bool notifyProbes = sys.probe == ProbeMode::Emulate;
-    const bool notifyCalls = sys.call == CallMode::Restrict;
-    if (sys.call == CallMode::Hide)
+    const bool notifyProbes = decided.probe == ProbeMode::Emulate;
+    const bool notifyCalls = decided.call == CallMode::Restrict;
+    if (decided.call == CallMode::Hide)
       out.push_back({name, Action::fail(ENOSYS), {}});
     else if (notifyProbes && notifyCalls)
       out.push_back({name, Action::notify(), {}});

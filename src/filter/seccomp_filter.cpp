@@ -94,10 +94,6 @@ Result<std::string> exportTo(const RuleSet& rules, int (*exporter)(const scmp_fi
 
 }  // namespace
 
-int nativeSyscallNr(const kernel::SyscallDesc& d) { return kernel::nativeSyscallNr(d.name); }
-
-uint32_t nativeAuditArch() { return seccomp_arch_native(); }
-
 Result<BpfProgram> buildFilter(const RuleSet& rules) {
   auto bytes = exportTo(rules, seccomp_export_bpf);
   if (!bytes)

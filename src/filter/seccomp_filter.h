@@ -31,10 +31,4 @@ struct BpfProgram {
 [[nodiscard]] Result<std::string> filterPfc(const RuleSet& rules);
 [[nodiscard]] Result<std::string> filterPfc(const policy::EffectivePolicy& p);
 
-// The native syscall number of a descriptor; -1 if unknown.
-int nativeSyscallNr(const kernel::SyscallDesc& d);
-
-// AUDIT_ARCH_* of the native ABI.
-uint32_t nativeAuditArch();
-
 }  // namespace extsys::filter

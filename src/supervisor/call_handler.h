@@ -15,7 +15,7 @@
 
 #include "kernel/listener/notify.h"
 #include "policy/policy.h"
-#include "supervisor/probe_handler.h"
+#include "supervisor/reply.h"
 
 namespace extsys::supervisor {
 

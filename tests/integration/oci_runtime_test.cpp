@@ -54,9 +54,9 @@ protected:
     rt_.stateDir = w.dir + "/state-" + rt_.name;
     rt_.emptyFile = w.dir + "/empty";
     rt_.hideCgroup2Controllers = rt_.name == "crun" && hybridCgroupsWithV2Controllers();
-    static bool told = false;
-    if (rt_.hideCgroup2Controllers && !told) {
-      told = true;
+    static bool warned = false;
+    if (rt_.hideCgroup2Controllers && !warned) {
+      warned = true;
       std::cout << "[ note     ] crun: /sys/fs/cgroup is a tmpfs and cgroup2 lists controllers "
                    "(hybrid): crun runs in a private mount namespace with "
                    "/sys/fs/cgroup/unified/cgroup.controllers hidden\n";

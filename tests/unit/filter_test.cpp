@@ -23,7 +23,7 @@ namespace {
 
 using test_support::runBpf;
 
-constexpr uint64_t kCF = uapi::kCheckFields;
+using uapi::kCheckFields;
 constexpr uint32_t kX32Bit = 0x40000000;
 
 // The built-in default policy on a 6.18 kernel.
@@ -68,27 +68,27 @@ constexpr uint32_t kX64 = AUDIT_ARCH_X86_64;
 INSTANTIATE_TEST_SUITE_P(
     X86_64, ProbeFilterRows,
     ::testing::Values(
-        Row{"openat2_probe", kX64, SYS_openat2, {0, 0, 0, kCF | 24, 0, 0}, kNotify},
-        Row{"openat2_probe_low_word_all_ones", kX64, SYS_openat2, {0, 0, 0, kCF | 0xFFFFFFFF, 0, 0}, kNotify},
+        Row{"openat2_probe", kX64, SYS_openat2, {0, 0, 0, kCheckFields | 24, 0, 0}, kNotify},
+        Row{"openat2_probe_low_word_all_ones", kX64, SYS_openat2, {0, 0, 0, kCheckFields | 0xFFFFFFFF, 0, 0}, kNotify},
         Row{"openat2_probe_other_high_bits", kX64, SYS_openat2, {0, 0, 0, ~0ULL, 0, 0}, kNotify},
         Row{"openat2_real_call", kX64, SYS_openat2, {0, 0, 0, 24, 0, 0}, kAllow},
         Row{"openat2_bit62_only", kX64, SYS_openat2, {0, 0, 0, (1ULL << 62) | 24, 0, 0}, kAllow},
-        Row{"openat2_bit63_in_wrong_arg", kX64, SYS_openat2, {kCF, kCF, kCF, 24, kCF, kCF}, kAllow},
+        Row{"openat2_bit63_in_wrong_arg", kX64, SYS_openat2, {kCheckFields, kCheckFields, kCheckFields, 24, kCheckFields, kCheckFields}, kAllow},
         Row{"openat2_bit31_of_size", kX64, SYS_openat2, {0, 0, 0, 0x80000000ULL, 0, 0}, kAllow},
-        Row{"clone3_probe", kX64, SYS_clone3, {0, kCF | 88, 0, 0, 0, 0}, kNotify},
+        Row{"clone3_probe", kX64, SYS_clone3, {0, kCheckFields | 88, 0, 0, 0, 0}, kNotify},
         Row{"clone3_real_call", kX64, SYS_clone3, {0, 88, 0, 0, 0, 0}, kAllow},
-        Row{"clone3_bit63_in_arg0", kX64, SYS_clone3, {kCF, 88, 0, 0, 0, 0}, kAllow},
-        Row{"mount_setattr_probe", kX64, SYS_mount_setattr, {0, 0, 0, 0, kCF | 32, 0}, kNotify},
+        Row{"clone3_bit63_in_arg0", kX64, SYS_clone3, {kCheckFields, 88, 0, 0, 0, 0}, kAllow},
+        Row{"mount_setattr_probe", kX64, SYS_mount_setattr, {0, 0, 0, 0, kCheckFields | 32, 0}, kNotify},
         Row{"mount_setattr_real_call", kX64, SYS_mount_setattr, {0, 0, 0, 0, 32, 0}, kAllow},
-        Row{"mount_setattr_bit63_in_arg3", kX64, SYS_mount_setattr, {0, 0, 0, kCF, 32, 0}, kAllow},
-        Row{"getppid", kX64, SYS_getppid, {kCF, kCF, kCF, kCF, kCF, kCF}, kAllow},
-        Row{"close", kX64, SYS_close, {0, kCF, 0, kCF, kCF, 0}, kAllow},
-        Row{"openat_legacy", kX64, SYS_openat, {0, 0, 0, kCF, 0, 0}, kAllow},
-        Row{"x32_openat2", kX64, static_cast<int>(kX32Bit | SYS_openat2), {0, 0, 0, kCF | 24, 0, 0}, kAllow},
-        Row{"x32_clone3", kX64, static_cast<int>(kX32Bit | SYS_clone3), {0, kCF | 88, 0, 0, 0, 0}, kAllow},
-        Row{"i386_openat2", AUDIT_ARCH_I386, 437, {0, 0, 0, kCF | 24, 0, 0}, kAllow},
-        Row{"i386_clone3", AUDIT_ARCH_I386, 435, {0, kCF | 88, 0, 0, 0, 0}, kAllow},
-        Row{"aarch64_openat2", AUDIT_ARCH_AARCH64, 437, {0, 0, 0, kCF | 24, 0, 0}, kAllow}),
+        Row{"mount_setattr_bit63_in_arg3", kX64, SYS_mount_setattr, {0, 0, 0, kCheckFields, 32, 0}, kAllow},
+        Row{"getppid", kX64, SYS_getppid, {kCheckFields, kCheckFields, kCheckFields, kCheckFields, kCheckFields, kCheckFields}, kAllow},
+        Row{"close", kX64, SYS_close, {0, kCheckFields, 0, kCheckFields, kCheckFields, 0}, kAllow},
+        Row{"openat_legacy", kX64, SYS_openat, {0, 0, 0, kCheckFields, 0, 0}, kAllow},
+        Row{"x32_openat2", kX64, static_cast<int>(kX32Bit | SYS_openat2), {0, 0, 0, kCheckFields | 24, 0, 0}, kAllow},
+        Row{"x32_clone3", kX64, static_cast<int>(kX32Bit | SYS_clone3), {0, kCheckFields | 88, 0, 0, 0, 0}, kAllow},
+        Row{"i386_openat2", AUDIT_ARCH_I386, 437, {0, 0, 0, kCheckFields | 24, 0, 0}, kAllow},
+        Row{"i386_clone3", AUDIT_ARCH_I386, 435, {0, kCheckFields | 88, 0, 0, 0, 0}, kAllow},
+        Row{"aarch64_openat2", AUDIT_ARCH_AARCH64, 437, {0, 0, 0, kCheckFields | 24, 0, 0}, kAllow}),
     [](const auto& p) { return std::string(p.param.name); });
 
 // The exact program, as libseccomp's PFC text. Regenerate after a deliberate
@@ -110,8 +110,12 @@ TEST(ProbeFilter, MatchesGoldenDump) {
 
 TEST(ProbeFilter, ResolvesEveryDescriptor) {
   for (const auto& d : kernel::syscallTable())
-    EXPECT_GT(nativeSyscallNr(d), 0) << d.name;
-  EXPECT_EQ(nativeAuditArch(), static_cast<uint32_t>(AUDIT_ARCH_X86_64));
+    EXPECT_GT(kernel::nativeSyscallNr(d.name), 0) << d.name;
+  EXPECT_EQ(kernel::nativeAuditArch(), static_cast<uint32_t>(AUDIT_ARCH_X86_64));
+  const kernel::SyscallLookup lookup;
+  EXPECT_EQ(lookup.find(AUDIT_ARCH_X86_64, SYS_clone3), &kernel::describe(kernel::SyscallId::Clone3));
+  EXPECT_EQ(lookup.find(AUDIT_ARCH_I386, SYS_clone3), nullptr);
+  EXPECT_EQ(lookup.find(AUDIT_ARCH_X86_64, SYS_openat), nullptr);
 }
 
 
@@ -163,7 +167,7 @@ INSTANTIATE_TEST_SUITE_P(
     Policies, PolicyFilterRows,
     ::testing::Values(
         PolicyRow{"strict_clone3_hidden", kStrict, kX64, SYS_clone3, {0, 88, 0, 0, 0, 0}, kEnosys},
-        PolicyRow{"strict_clone3_probe_hidden", kStrict, kX64, SYS_clone3, {0, kCF | 88, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_clone3_probe_hidden", kStrict, kX64, SYS_clone3, {0, kCheckFields | 88, 0, 0, 0, 0}, kEnosys},
         PolicyRow{"strict_clone_newuser", kStrict, kX64, SYS_clone, {0x10000000 | 17, 0, 0, 0, 0, 0}, kEperm},
         PolicyRow{"strict_clone_plain", kStrict, kX64, SYS_clone, {0x01200011, 0, 0, 0, 0, 0}, kAllow},
         PolicyRow{"strict_unshare_newuser", kStrict, kX64, SYS_unshare, {0x10000000, 0, 0, 0, 0, 0}, kEperm},
@@ -183,11 +187,11 @@ INSTANTIATE_TEST_SUITE_P(
         PolicyRow{"strict_x32_getpid", kStrict, kX64, static_cast<int>(kX32Bit | 39), {0, 0, 0, 0, 0, 0}, kEnosys},
         PolicyRow{"strict_getppid", kStrict, kX64, SYS_getppid, {0, 0, 0, 0, 0, 0}, kAllow},
         PolicyRow{"coop_clone3_call_notified", kCooperative, kX64, SYS_clone3, {0, 88, 0, 0, 0, 0}, kNotify},
-        PolicyRow{"coop_clone3_probe_notified", kCooperative, kX64, SYS_clone3, {0, kCF | 88, 0, 0, 0, 0}, kNotify},
+        PolicyRow{"coop_clone3_probe_notified", kCooperative, kX64, SYS_clone3, {0, kCheckFields | 88, 0, 0, 0, 0}, kNotify},
         PolicyRow{"coop_clone_untouched", kCooperative, kX64, SYS_clone, {0x10000000 | 17, 0, 0, 0, 0, 0}, kAllow},
-        PolicyRow{"coop_openat2_probe_passthrough", kCooperative, kX64, SYS_openat2, {0, 0, 0, kCF | 24, 0, 0}, kAllow},
+        PolicyRow{"coop_openat2_probe_passthrough", kCooperative, kX64, SYS_openat2, {0, 0, 0, kCheckFields | 24, 0, 0}, kAllow},
         PolicyRow{"coop_openat2_call", kCooperative, kX64, SYS_openat2, {0, 0, 0, 24, 0, 0}, kAllow},
-        PolicyRow{"coop_mount_setattr_hidden", kCooperative, kX64, SYS_mount_setattr, {0, 0, 0, 0, kCF | 32, 0}, kEnosys},
+        PolicyRow{"coop_mount_setattr_hidden", kCooperative, kX64, SYS_mount_setattr, {0, 0, 0, 0, kCheckFields | 32, 0}, kEnosys},
         PolicyRow{"coop_i386_allowed", kCooperative, AUDIT_ARCH_I386, 20, {0, 0, 0, 0, 0, 0}, kAllow}),
     [](const auto& p) { return std::string(p.param.name); });
 

@@ -14,8 +14,8 @@
 
 namespace extsys::kernel {
 
-void RawCall::put(size_t offset, uint64_t v) { std::memcpy(buf.data() + offset, &v, sizeof v); }
-uint64_t RawCall::get(size_t offset) const {
+void ProbeCall::put(size_t offset, uint64_t v) { std::memcpy(buf.data() + offset, &v, sizeof v); }
+uint64_t ProbeCall::get(size_t offset) const {
   uint64_t v;
   std::memcpy(&v, buf.data() + offset, sizeof v);
   return v;
@@ -29,8 +29,8 @@ using namespace uapi;
 // which the RLIMIT_NPROC guard prevents.
 constexpr uint64_t kPidfdSlot = 0x10000;
 
-RawCall call(uint64_t size) {
-  RawCall c;
+ProbeCall call(uint64_t size) {
+  ProbeCall c;
   c.size = size;
   return c;
 }
@@ -42,7 +42,7 @@ void compare(SyscallReport& r, const char* field, uint64_t table, uint64_t probe
 
 // The kernel answered CHECK_FIELDS itself: any errno but the ones a kernel
 // without it gives, with the buffer written.
-bool nativeAnswer(int err, const RawCall& c) {
+bool nativeAnswer(int err, const ProbeCall& c) {
   if (err == E2BIG || err == EFAULT || err == EINVAL || err == ENOSYS || err == EPERM || err == 0)
     return false;
   for (uint8_t b : c.buf)
@@ -51,35 +51,49 @@ bool nativeAnswer(int err, const RawCall& c) {
   return false;
 }
 
-void discoverOpenat2(ProbeBackend& k, const KnownBits& known, const KernelFeatures& table,
+// The running kernel's own CHECK_FIELDS answer, if it gives one: true
+// after filling `rep` (and, through `fill`, the features).
+template <typename Fill>
+bool takeNativeAnswer(int err, const ProbeCall& answer, SyscallReport& rep, Fill fill) {
+  if (!nativeAnswer(err, answer))
+    return false;
+  fill();
+  rep.source = FeatureSource::Native;
+  rep.note = std::string("the kernel answers CHECK_FIELDS itself (") + errnoName(err) + ")";
+  return true;
+}
+
+void markAbsent(SyscallReport& rep, const char* name) {
+  rep.source = FeatureSource::Probe;
+  rep.note = std::string(name) + " is not in this kernel (ENOSYS)";
+}
+
+void discoverOpenat2(ProbeBackend& kernel, const KnownBits& known, const KernelFeatures& table,
                      KernelFeatures& f) {
   auto& rep = f.report(SyscallId::Openat2);
   auto& o = f.openat2;
-  RawCall exist = call(0);
-  if (k.openat2(exist) == ENOSYS) {
+  ProbeCall exist = call(0);
+  if (kernel.openat2(exist) == ENOSYS) {
     o = {};
-    rep.source = FeatureSource::Probe;
-    rep.note = "openat2 is not in this kernel (ENOSYS)";
+    markAbsent(rep, "openat2");
     return;
   }
   o.present = true;
-  RawCall cf = call(kCheckFields | 64);
-  if (int err = k.openat2Out(cf); nativeAnswer(err, cf)) {
-    o.flags = cf.get(0);
-    o.mode = cf.get(8);
-    o.resolve = cf.get(16);
-    o.structSize = 24;
-    rep.source = FeatureSource::Native;
-    rep.note = std::string("the kernel answers CHECK_FIELDS itself (") + errnoName(err) + ")";
+  ProbeCall answer = call(kCheckFields | 64);
+  if (takeNativeAnswer(kernel.openat2Out(answer), answer, rep, [&] {
+        o.flags = answer.get(0);
+        o.mode = answer.get(8);
+        o.resolve = answer.get(16);
+        o.structSize = 24;
+      }))
     return;
-  }
   rep.source = FeatureSource::Probe;
   auto attempt = [&](uint64_t flags, uint64_t mode, uint64_t resolve) {
-    RawCall c = call(24);
+    ProbeCall c = call(24);
     c.put(0, flags);
     c.put(8, mode);
     c.put(16, resolve);
-    int err = k.openat2(c);
+    int err = kernel.openat2(c);
     // EFAULT: validated, then the NULL path faulted. EAGAIN: RESOLVE_CACHED
     // with a create flag, also past validation.
     return err == EFAULT || err == EAGAIN;
@@ -108,10 +122,10 @@ void discoverOpenat2(ProbeBackend& k, const KnownBits& known, const KernelFeatur
   o.mode = mode & known.openMode;
   o.resolve = resolve & known.resolve;
   rep.unknownAccepted = (flags & ~known.openFlags) | (resolve & ~known.resolve);
-  RawCall big = call(32);
+  ProbeCall big = call(32);
   big.buf[24] = 1;
   o.structSize = 24;
-  if (int err = k.openat2(big); err != E2BIG)
+  if (int err = kernel.openat2(big); err != E2BIG)
     rep.note += std::string(rep.note.empty() ? "" : "; ") +
                 "open_how seems larger than 24 bytes (non-zero byte 24 gave " + errnoName(err) +
                 "); extsys answers with the 24-byte layout it knows";
@@ -122,14 +136,16 @@ void discoverOpenat2(ProbeBackend& k, const KnownBits& known, const KernelFeatur
   }
 }
 
-// clone3 calls for the probe child; returns the index of each flag's call.
-struct CloneProbe {
-  uint64_t bit;
-  size_t index;
+// The clone3 calls of the probe child (ChildRequest::clone3) and what each
+// one tests: the index of its call in the request.
+struct Clone3Plan {
+  bool inChild = false;
+  std::vector<std::pair<uint64_t, size_t>> flags;  // a clone3-only flag bit, its call
+  size_t setTid = 0, cgroup = 0, newField = 0;
 };
 
-RawCall cloneCall(uint64_t flags, uint64_t exitSignal, uint64_t size) {
-  RawCall c = call(size);
+ProbeCall cloneCall(uint64_t flags, uint64_t exitSignal, uint64_t size) {
+  ProbeCall c = call(size);
   c.put(0, flags);
   c.put(32, exitSignal);
   if (flags & kClonePidfd)
@@ -137,12 +153,17 @@ RawCall cloneCall(uint64_t flags, uint64_t exitSignal, uint64_t size) {
   return c;
 }
 
-void planClone3(ChildRequest& req, std::vector<CloneProbe>& flagProbes, size_t& setTid,
-                size_t& cgroup, size_t& newField) {
-  req.clone3.push_back(cloneCall(0, SIGCHLD, 64));  // the guard
+Clone3Plan planClone3(std::vector<ProbeCall>& calls) {
+  Clone3Plan p;
+  p.inChild = true;
+  auto add = [&](const ProbeCall& c) {
+    calls.push_back(c);
+    return calls.size() - 1;
+  };
+  add(cloneCall(0, SIGCHLD, 64));  // the guard
   for (int b = 32; b < 64; ++b) {
     const uint64_t bit = 1ULL << b;
-    RawCall c;
+    ProbeCall c;
     if (bit == kCloneIntoCgroup) {
       c = cloneCall(bit, SIGCHLD, 88);
       c.put(80, INT_MAX);
@@ -153,25 +174,23 @@ void planClone3(ChildRequest& req, std::vector<CloneProbe>& flagProbes, size_t& 
     } else {
       c = cloneCall(bit, SIGCHLD, 64);
     }
-    flagProbes.push_back({bit, req.clone3.size()});
-    req.clone3.push_back(c);
+    p.flags.push_back({bit, add(c)});
   }
-  RawCall st = cloneCall(0, SIGCHLD, 80);
-  st.put(64, 1);  // set_tid without set_tid_size: EINVAL if the field is known
-  setTid = req.clone3.size();
-  req.clone3.push_back(st);
-  RawCall cg = cloneCall(kCloneIntoCgroup, SIGCHLD, 88);
-  cg.put(80, static_cast<uint64_t>(INT_MAX) + 1);  // out of range: EINVAL if known
-  cgroup = req.clone3.size();
-  req.clone3.push_back(cg);
-  RawCall nf = cloneCall(0, SIGCHLD, 96);
-  nf.buf[88] = 1;  // E2BIG unless the kernel knows a field at 88
-  newField = req.clone3.size();
-  req.clone3.push_back(nf);
+  ProbeCall setTid = cloneCall(0, SIGCHLD, 80);
+  setTid.put(64, 1);  // set_tid without set_tid_size: EINVAL if the field is known
+  p.setTid = add(setTid);
+  ProbeCall cgroup = cloneCall(kCloneIntoCgroup, SIGCHLD, 88);
+  cgroup.put(80, static_cast<uint64_t>(INT_MAX) + 1);  // out of range: EINVAL if known
+  p.cgroup = add(cgroup);
+  ProbeCall newField = cloneCall(0, SIGCHLD, 96);
+  newField.buf[88] = 1;  // E2BIG unless the kernel knows a field at 88
+  p.newField = add(newField);
+  return p;
 }
 
 struct MountPlan {
-  std::vector<RawCall> calls;
+  bool inChild = false;  // the calls go to the probe child
+  std::vector<ProbeCall> calls;
   std::vector<std::pair<uint64_t, size_t>> set, clr, prop;
   size_t noatime = 0, strict = 0, clrAtime = 0, bigStruct = 0;
 };
@@ -179,7 +198,7 @@ struct MountPlan {
 MountPlan planMount() {
   MountPlan p;
   auto add = [&](uint64_t set, uint64_t clr, uint64_t prop, uint64_t userns) {
-    RawCall c = call(32);
+    ProbeCall c = call(32);
     c.put(0, set);
     c.put(8, clr);
     c.put(16, prop);
@@ -199,7 +218,7 @@ MountPlan planMount() {
   p.noatime = add(kMountAttrNoatime, kMountAttrAtime, 0, 0);
   p.strict = add(kMountAttrStrictatime, kMountAttrAtime, 0, 0);
   p.clrAtime = add(0, kMountAttrAtime, 0, 0);
-  RawCall big = call(40);
+  ProbeCall big = call(40);
   big.put(0, kMountAttrRdonly);  // so the attr is not all zero
   big.buf[32] = 1;
   p.calls.push_back(big);
@@ -243,136 +262,145 @@ void applyMount(const MountPlan& p, const std::vector<int>& errs, const KnownBit
   }
 }
 
+// mount_setattr: existence and native answer here; the bit probes here when
+// we may mount, else in the probe child's new user and mount namespace.
+MountPlan startMountSetattr(ProbeBackend& kernel, DiscoveryOptions options,
+                            const KnownBits& known, const KernelFeatures& table,
+                            KernelFeatures& f) {
+  auto& rep = f.report(SyscallId::MountSetattr);
+  ProbeCall exist = call(0);
+  if (kernel.mountSetattr(exist) == ENOSYS) {
+    f.mountSetattr = {};
+    markAbsent(rep, "mount_setattr");
+    return {};
+  }
+  ProbeCall answer = call(kCheckFields | 64);
+  if (takeNativeAnswer(kernel.mountSetattr(answer), answer, rep, [&] {
+        f.mountSetattr = {true, answer.get(0), answer.get(8), answer.get(16), 32};
+      }))
+    return {};
+  MountPlan plan = planMount();
+  std::vector<int> errs;
+  if (options.canMount)
+    for (auto& c : plan.calls)
+      errs.push_back(kernel.mountSetattr(c));
+  if (!options.canMount || errs.front() == EPERM) {
+    plan.inChild = true;
+  } else {
+    rep.source = FeatureSource::Probe;
+    applyMount(plan, errs, known, table, f);
+  }
+  return plan;
+}
+
+// clone3: existence and native answer here; the flag probes in the child.
+Clone3Plan startClone3(ProbeBackend& kernel, KernelFeatures& f, std::vector<ProbeCall>& calls) {
+  auto& rep = f.report(SyscallId::Clone3);
+  ProbeCall exist = call(0);
+  if (kernel.clone3(exist) == ENOSYS) {
+    f.clone3 = {};
+    markAbsent(rep, "clone3");
+    return {};
+  }
+  ProbeCall answer = call(kCheckFields | 128);
+  if (takeNativeAnswer(kernel.clone3(answer), answer, rep, [&] {
+        f.clone3.present = true;
+        f.clone3.extraFlags = answer.get(0) & ~kCloneLegacyFlags;
+        uint32_t size = 0;
+        for (size_t off = 0; off + 8 <= answer.buf.size(); off += 8)
+          if (answer.get(off) != 0)
+            size = static_cast<uint32_t>(off + 8);
+        f.clone3.structSize = size;
+      }))
+    return {};
+  return planClone3(calls);
+}
+
+void finishNotify(const ChildResult& res, KernelFeatures& f) {
+  if (res.notify.tested)
+    f.notify = res.notify;
+  else
+    f.notify.note = "not tested (" + (res.error.empty() ? res.notify.note : res.error) +
+                    "); from the version table";
+}
+
+void finishMountSetattr(const MountPlan& plan, const ChildResult& res, const KnownBits& known,
+                        const KernelFeatures& table, KernelFeatures& f) {
+  if (!plan.inChild)
+    return;
+  auto& rep = f.report(SyscallId::MountSetattr);
+  if (!res.error.empty() || res.mountInUserns.size() != plan.calls.size()) {
+    rep.source = FeatureSource::Table;
+    rep.note = "probing needs CAP_SYS_ADMIN or an unprivileged user namespace (" +
+               (res.mountNote.empty() ? res.error : res.mountNote) +
+               "): values from the version table";
+    return;
+  }
+  rep.source = FeatureSource::Probe;
+  rep.note = "probed in a new user and mount namespace";
+  applyMount(plan, res.mountInUserns, known, table, f);
+}
+
+void finishClone3(const Clone3Plan& plan, size_t requested, const ChildResult& res,
+                  const KnownBits& known, const KernelFeatures& table, KernelFeatures& f) {
+  if (!plan.inChild)
+    return;
+  auto& rep = f.report(SyscallId::Clone3);
+  const std::vector<int>& errs = res.clone3;
+  const bool guardFailed = !errs.empty() && errs[0] != EAGAIN;
+  if (guardFailed || errs.size() != requested) {
+    rep.source = FeatureSource::Table;
+    rep.note = guardFailed ? std::string("guard failed: clone3 with RLIMIT_NPROC=0 gave ") +
+                                 (errs[0] == 0 ? "success" : errnoName(errs[0])) +
+                                 " instead of EAGAIN; values from the version table"
+                           : "probe child did not run (" +
+                                 (res.cloneNote.empty() ? res.error : res.cloneNote) +
+                                 "); values from the version table";
+    return;
+  }
+  rep.source = FeatureSource::Probe;
+  auto passed = [&](size_t i) { return errs[i] == EAGAIN || errs[i] == EPERM; };
+  uint64_t extra = 0;
+  for (auto [bit, i] : plan.flags)
+    if (passed(i))
+      extra |= bit;
+  f.clone3.present = true;
+  f.clone3.extraFlags = extra & known.cloneExtra;
+  rep.unknownAccepted = extra & ~known.cloneExtra;
+  uint32_t size = 64;
+  if (errs[plan.setTid] == EINVAL)
+    size = 80;
+  if (size == 80 && errs[plan.cgroup] == EINVAL)
+    size = 88;
+  f.clone3.structSize = size;
+  if (errs[plan.newField] != E2BIG)
+    rep.note = std::string("clone_args seems larger than 88 bytes (non-zero byte 88 gave ") +
+               errnoName(errs[plan.newField]) + ")";
+  if (table.clone3.present) {
+    compare(rep, "flags", table.clone3.extraFlags, f.clone3.extraFlags);
+    compare(rep, "struct_size", table.clone3.structSize, f.clone3.structSize);
+  }
+}
+
 }  // namespace
 
-KernelFeatures discover(ProbeBackend& k, KernelVersion version, DiscoveryOptions options) {
+KernelFeatures discover(ProbeBackend& kernel, KernelVersion version, DiscoveryOptions options) {
   const KernelFeatures table = featuresForVersion(version);
   const KnownBits known = knownBits(version);
   KernelFeatures f = table;
+  discoverOpenat2(kernel, known, table, f);
 
-  discoverOpenat2(k, known, table, f);
-
+  // What cannot be probed here goes to the one throw-away probe child.
   ChildRequest req;
+  const MountPlan mount = startMountSetattr(kernel, options, known, table, f);
+  if (mount.inChild)
+    req.mountInUserns = mount.calls;
+  const Clone3Plan clone = startClone3(kernel, f, req.clone3);
+  const ChildResult res = kernel.runChild(req);
 
-  // mount_setattr: existence and native answer here; bit probes here when we
-  // may mount, else in the child's new user and mount namespace.
-  auto& mrep = f.report(SyscallId::MountSetattr);
-  MountPlan mplan;
-  bool mountInChild = false;
-  {
-    RawCall exist = call(0);
-    RawCall cf = call(kCheckFields | 64);
-    if (k.mountSetattr(exist) == ENOSYS) {
-      f.mountSetattr = {};
-      mrep.source = FeatureSource::Probe;
-      mrep.note = "mount_setattr is not in this kernel (ENOSYS)";
-    } else if (int err = k.mountSetattr(cf); nativeAnswer(err, cf)) {
-      f.mountSetattr = {true, cf.get(0), cf.get(8), cf.get(16), 32};
-      mrep.source = FeatureSource::Native;
-      mrep.note = std::string("the kernel answers CHECK_FIELDS itself (") + errnoName(err) + ")";
-    } else {
-      mplan = planMount();
-      std::vector<int> errs;
-      if (options.canMount) {
-        for (auto& c : mplan.calls)
-          errs.push_back(k.mountSetattr(c));
-      }
-      if (!options.canMount || errs.front() == EPERM) {
-        mountInChild = true;
-        req.mountInUserns = mplan.calls;
-      } else {
-        mrep.source = FeatureSource::Probe;
-        applyMount(mplan, errs, known, table, f);
-      }
-    }
-  }
-
-  // clone3: existence and native answer here, flag probes in the child.
-  auto& crep = f.report(SyscallId::Clone3);
-  std::vector<CloneProbe> cloneFlags;
-  size_t setTid = 0, cgroup = 0, newField = 0;
-  bool cloneInChild = false;
-  {
-    RawCall exist = call(0);
-    RawCall cf = call(kCheckFields | 128);
-    if (k.clone3(exist) == ENOSYS) {
-      f.clone3 = {};
-      crep.source = FeatureSource::Probe;
-      crep.note = "clone3 is not in this kernel (ENOSYS)";
-    } else if (int err = k.clone3(cf); nativeAnswer(err, cf)) {
-      f.clone3.present = true;
-      f.clone3.extraFlags = cf.get(0) & ~kCloneLegacyFlags;
-      uint32_t size = 0;
-      for (size_t off = 0; off + 8 <= cf.buf.size(); off += 8)
-        if (cf.get(off) != 0)
-          size = static_cast<uint32_t>(off + 8);
-      f.clone3.structSize = size;
-      crep.source = FeatureSource::Native;
-      crep.note = std::string("the kernel answers CHECK_FIELDS itself (") + errnoName(err) + ")";
-    } else {
-      cloneInChild = true;
-      planClone3(req, cloneFlags, setTid, cgroup, newField);
-    }
-  }
-
-  ChildResult res = k.runChild(req);
-
-  if (res.notify.tested) {
-    f.notify = res.notify;
-  } else {
-    f.notify.note = "not tested (" + (res.error.empty() ? res.notify.note : res.error) +
-                    "); from the version table";
-  }
-
-  if (mountInChild) {
-    if (!res.error.empty() || res.mountInUserns.size() != mplan.calls.size()) {
-      mrep.source = FeatureSource::Table;
-      mrep.note = "probing needs CAP_SYS_ADMIN or an unprivileged user namespace (" +
-                  (res.mountNote.empty() ? res.error : res.mountNote) +
-                  "): values from the version table";
-    } else {
-      mrep.source = FeatureSource::Probe;
-      mrep.note = "probed in a new user and mount namespace";
-      applyMount(mplan, res.mountInUserns, known, table, f);
-    }
-  }
-
-  if (cloneInChild) {
-    const bool guardFailed = !res.clone3.empty() && res.clone3[0] != EAGAIN;
-    const bool ran = res.clone3.size() == req.clone3.size();
-    if (guardFailed || !ran) {
-      crep.source = FeatureSource::Table;
-      crep.note = guardFailed ? std::string("guard failed: clone3 with RLIMIT_NPROC=0 gave ") +
-                                    (res.clone3[0] == 0 ? "success" : errnoName(res.clone3[0])) +
-                                    " instead of EAGAIN; values from the version table"
-                              : "probe child did not run (" +
-                                    (res.cloneNote.empty() ? res.error : res.cloneNote) +
-                                    "); values from the version table";
-    } else {
-      crep.source = FeatureSource::Probe;
-      auto passed = [&](size_t i) { return res.clone3[i] == EAGAIN || res.clone3[i] == EPERM; };
-      uint64_t extra = 0;
-      for (const auto& p : cloneFlags)
-        if (passed(p.index))
-          extra |= p.bit;
-      f.clone3.present = true;
-      f.clone3.extraFlags = extra & known.cloneExtra;
-      crep.unknownAccepted = extra & ~known.cloneExtra;
-      uint32_t size = 64;
-      if (res.clone3[setTid] == EINVAL)
-        size = 80;
-      if (size == 80 && res.clone3[cgroup] == EINVAL)
-        size = 88;
-      f.clone3.structSize = size;
-      if (res.clone3[newField] != E2BIG)
-        crep.note = std::string("clone_args seems larger than 88 bytes (non-zero byte 88 gave ") +
-                    errnoName(res.clone3[newField]) + ")";
-      if (table.clone3.present) {
-        compare(crep, "flags", table.clone3.extraFlags, f.clone3.extraFlags);
-        compare(crep, "struct_size", table.clone3.structSize, f.clone3.structSize);
-      }
-    }
-  }
+  finishNotify(res, f);
+  finishMountSetattr(mount, res, known, table, f);
+  finishClone3(clone, req.clone3.size(), res, known, table, f);
   return f;
 }
 

@@ -83,18 +83,18 @@ void childNotify(int sock) {
     close(fd);
 }
 
-void childMount(int sock, const std::vector<RawCall>& calls) {
+void childMount(int sock, const std::vector<ProbeCall>& calls) {
   if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
     sendInts(sock, kMount, {}, std::string("unshare(CLONE_NEWUSER|CLONE_NEWNS): ") + errnoName(errno));
     return;
   }
   std::vector<int> errs;
-  for (RawCall c : calls)
+  for (ProbeCall c : calls)
     errs.push_back(errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, c.buf.data(), c.size)));
   sendInts(sock, kMount, errs, "");
 }
 
-void childClone(int sock, const std::vector<RawCall>& calls) {
+void childClone(int sock, const std::vector<ProbeCall>& calls) {
   rlimit none{0, 0};
   if (setrlimit(RLIMIT_NPROC, &none) != 0) {
     sendInts(sock, kClone, {}, std::string("setrlimit(RLIMIT_NPROC): ") + errnoName(errno));
@@ -114,7 +114,7 @@ void childClone(int sock, const std::vector<RawCall>& calls) {
     cap_free(empty);
   }
   std::vector<int> errs;
-  for (RawCall c : calls) {
+  for (ProbeCall c : calls) {
     long rc = syscall(SYS_clone3, c.buf.data(), c.size);
     if (rc == 0)
       _exit(0);  // a child was created after all: leave at once
@@ -159,20 +159,20 @@ void testListener(int fd, NotifyFeatures& nf) {
 
 }  // namespace
 
-int LiveBackend::openat2(const RawCall& c) {
-  RawCall copy = c;
+int LiveBackend::openat2(const ProbeCall& c) {
+  ProbeCall copy = c;
   return openat2Out(copy);
 }
 
-int LiveBackend::openat2Out(RawCall& c) {
+int LiveBackend::openat2Out(ProbeCall& c) {
   return closeIfFd(syscall(SYS_openat2, AT_FDCWD, nullptr, c.buf.data(), c.size));
 }
 
-int LiveBackend::mountSetattr(RawCall& c) {
+int LiveBackend::mountSetattr(ProbeCall& c) {
   return errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, c.buf.data(), c.size));
 }
 
-int LiveBackend::clone3(RawCall& c) {
+int LiveBackend::clone3(ProbeCall& c) {
   // Only sizes that cannot create a process reach here (0, CHECK_FIELDS).
   long rc = syscall(SYS_clone3, c.buf.data(), c.size);
   if (rc == 0)
