@@ -32,7 +32,8 @@ json ociRule(const filter::Rule& r) {
   if (!r.conditions.empty()) {
     json args = json::array();
     for (const auto& c : r.conditions)
-      args.push_back({{"index", c.arg}, {"value", c.mask}, {"valueTwo", c.value}, {"op", ociOp(c.op)}});
+      args.push_back(
+          {{"index", c.arg}, {"value", c.mask}, {"valueTwo", c.value}, {"op", ociOp(c.op)}});
     out["args"] = std::move(args);
   }
   if (r.action.kind == filter::ActionKind::Errno)

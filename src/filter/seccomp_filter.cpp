@@ -57,8 +57,8 @@ Result<Ctx> buildCtx(const RuleSet& rules) {
   Ctx ctx(seccomp_init(seccompAction(rules.defaultAction)));
   if (!ctx)
     return Error(ENOMEM, "seccomp_init failed");
-  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, seccompAction(rules.foreignAbi));
-      rc < 0)
+  const uint32_t foreignAbi = seccompAction(rules.foreignAbi);
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, foreignAbi); rc < 0)
     return Error::fromErrno(-rc, "seccomp_attr_set(ACT_BADARCH)");
   // The launcher sets no_new_privs and loads the program itself.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); rc < 0)
@@ -106,7 +106,9 @@ Result<BpfProgram> buildFilter(const RuleSet& rules) {
   return prog;
 }
 
-Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p) { return buildFilter(buildRules(p)); }
+Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p) {
+  return buildFilter(buildRules(p));
+}
 
 Result<std::string> filterPfc(const RuleSet& rules) { return exportTo(rules, seccomp_export_pfc); }
 

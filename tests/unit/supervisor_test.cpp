@@ -41,7 +41,8 @@ UniqueFd listenerOfChildExitingAfter(int ms, pid_t& child) {
     sock_fprog prog{1, &allow};
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       _exit(10);
-    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    long fd =
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (fd < 0 || !sendWithFd(sv[1], "L", static_cast<int>(fd)))
       _exit(11);
     close(static_cast<int>(fd));

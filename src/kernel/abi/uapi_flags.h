@@ -144,7 +144,8 @@ inline constexpr uint64_t kMsSlave = 0x80000;
 inline constexpr uint64_t kMsShared = 0x100000;
 inline constexpr uint64_t kMsRelatime = 0x200000;
 inline constexpr uint64_t kMsStrictatime = 0x1000000;
-inline constexpr uint64_t kMountPropagationFlags = kMsUnbindable | kMsPrivate | kMsSlave | kMsShared;
+inline constexpr uint64_t kMountPropagationFlags =
+    kMsUnbindable | kMsPrivate | kMsSlave | kMsShared;
 static_assert(kMountPropagationFlags == 0x1E0000);
 
 // --- AT_* flags: include/uapi/linux/fcntl.h --------------------------------
