@@ -9,10 +9,10 @@
 #include "app/policy_files.h"
 #include "config.h"
 #include "policy/policy.h"
-#include "kernel/answers.h"
-#include "kernel/current_features.h"
-#include "kernel/features_json.h"
-#include "kernel/flag_names.h"
+#include "kernel/abi/answers.h"
+#include "kernel/discovery/current_features.h"
+#include "kernel/features/features_json.h"
+#include "kernel/abi/flag_names.h"
 #include "launcher/process_model.h"
 
 namespace extsys::app {
@@ -71,13 +71,13 @@ void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e
   const kernel::ProbeAnswers full = kernel::buildAnswers(f);
   for (const auto& d : kernel::syscallTable()) {
     const auto& a = answers[static_cast<size_t>(d.id)];
-    const auto& es = e.of(d.id);
+    const auto& decided = e.of(d.id);
     const std::string name(d.name);
-    if (es.probe == policy::ProbeMode::Hide) {
+    if (decided.probe == policy::ProbeMode::Hide) {
       row(name.c_str(), "-", "ENOSYS", {"(hidden by the policy)"});
       continue;
     }
-    if (es.probe == policy::ProbeMode::Passthrough) {
+    if (decided.probe == policy::ProbeMode::Passthrough) {
       row(name.c_str(), "-", "kernel", {"(the policy passes probes to the kernel)"});
       continue;
     }
@@ -165,14 +165,14 @@ int featuresCommand(const FeaturesOptions& o) {
     if (!o.policy.empty()) {
       nlohmann::json ps = nlohmann::json::object();
       for (const auto& d : kernel::syscallTable()) {
-        const auto& es = effective->of(d.id);
+        const auto& decided = effective->of(d.id);
         const auto& a = effective->answers[static_cast<size_t>(d.id)];
         nlohmann::json fields = nlohmann::json::object();
         for (const auto& field : d.fields)
           if (field.offset + 8u <= a.ksize)
             fields[std::string(field.name)] = kernel::hex64(a.field(field.name));
-        ps[std::string(d.name)] = {{"probe", policy::name(es.probe)},
-                                   {"call", policy::name(es.call)},
+        ps[std::string(d.name)] = {{"probe", policy::name(decided.probe)},
+                                   {"call", policy::name(decided.call)},
                                    {"answer_size", a.ksize},
                                    {"answer", fields}};
       }

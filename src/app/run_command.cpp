@@ -11,7 +11,7 @@
 #include "base/log.h"
 #include "config.h"
 #include "filter/seccomp_filter.h"
-#include "kernel/current_features.h"
+#include "kernel/discovery/current_features.h"
 #include "launcher/launcher.h"
 #include "launcher/process_model.h"
 #include "supervisor/supervisor.h"

@@ -10,6 +10,10 @@
 // if the front dies before PROGRAM (what SIGKILL to extsys does in place).
 #include <poll.h>
 #include <sys/eventfd.h>
+// glibc 2.36 (Debian 12) declares pidfd_open without extern "C".
+extern "C" {
+#include <sys/pidfd.h>
+}
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -225,9 +229,9 @@ void runAncestorSupervisor(const LaunchSpec& spec, const SupervisorMain& supervi
     message("cannot fork PROGRAM's process: " + errnoDescribe(errno));
     _exit(kExitLauncherFailed);
   }
-  UniqueFd programFd(sys::pidfd_open(program, 0));
+  UniqueFd programFd(pidfd_open(program, 0));
   (void)sendToFront(front.get(), {'P', program, 0}, programFd.get());
-  UniqueFd frontFd(sys::pidfd_open(frontPid, 0));
+  UniqueFd frontFd(pidfd_open(frontPid, 0));
   const bool frontGone = frontFd.valid() ? getppid() != frontPid : errno == ESRCH;
 
   // Now the supervisor's own state: nothing of the front's but the channel.

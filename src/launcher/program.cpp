@@ -19,7 +19,7 @@
 #include "base/errno_name.h"
 #include "base/fd_passing.h"
 #include "base/sys.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::launcher::detail {
 namespace {

@@ -59,11 +59,11 @@ Status closeFdsExcept(std::initializer_list<int> keep) {
   unsigned from = 3;
   bool ok = true;
   for (unsigned k : sorted) {
-    if (k > from && sys::close_range(from, k - 1, 0) != 0)
+    if (k > from && close_range(from, k - 1, 0) != 0)
       ok = false;
     from = std::max(from, k + 1);
   }
-  if (ok && sys::close_range(from, ~0U, 0) == 0)
+  if (ok && close_range(from, ~0U, 0) == 0)
     return okStatus();
   const int err = errno;
   log::launcher().debug("close_range: {}; closing the fds /proc/self/fd lists", errnoName(err));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kernel/feature_cache.h - discovery results cached per boot, so a second
-// `extsys run` pays nothing for discovery. Key: boot id + kernel release +
-// extsys version + whether discovery could mount. A corrupt, foreign-owned,
+// kernel/discovery/feature_cache.h - discovery results cached per boot, so a
+// second `extsys run` pays nothing for discovery. Key: boot id + kernel release
+// + extsys version + whether discovery could mount. A corrupt, foreign-owned,
 // group/world-writable or stale file is ignored and rewritten.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "base/result.h"
-#include "kernel/feature_set.h"
+#include "kernel/features/feature_set.h"
 
 namespace extsys::kernel {
 

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
-// kernel/live_backend.cpp - the raw probe syscalls and the probe child.
-#include "kernel/live_backend.h"
+// kernel/discovery/live_backend.cpp - the raw probe syscalls and the probe
+// child.
+#include "kernel/discovery/live_backend.h"
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -25,7 +26,7 @@
 #include "base/fd_passing.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 namespace {
@@ -82,18 +83,18 @@ void childNotify(int sock) {
     close(fd);
 }
 
-void childMount(int sock, const std::vector<RawCall>& calls) {
+void childMount(int sock, const std::vector<ProbeCall>& calls) {
   if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
     sendInts(sock, kMount, {}, std::string("unshare(CLONE_NEWUSER|CLONE_NEWNS): ") + errnoName(errno));
     return;
   }
   std::vector<int> errs;
-  for (RawCall c : calls)
+  for (ProbeCall c : calls)
     errs.push_back(errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, c.buf.data(), c.size)));
   sendInts(sock, kMount, errs, "");
 }
 
-void childClone(int sock, const std::vector<RawCall>& calls) {
+void childClone(int sock, const std::vector<ProbeCall>& calls) {
   rlimit none{0, 0};
   if (setrlimit(RLIMIT_NPROC, &none) != 0) {
     sendInts(sock, kClone, {}, std::string("setrlimit(RLIMIT_NPROC): ") + errnoName(errno));
@@ -107,11 +108,13 @@ void childClone(int sock, const std::vector<RawCall>& calls) {
       return;
     }
   }
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  syscall(SYS_capset, &hdr, data);  // CAP_SYS_RESOURCE/ADMIN would bypass the limit
+  // CAP_SYS_RESOURCE and CAP_SYS_ADMIN would bypass the limit: drop all.
+  if (cap_t empty = cap_init()) {
+    cap_set_proc(empty);
+    cap_free(empty);
+  }
   std::vector<int> errs;
-  for (RawCall c : calls) {
+  for (ProbeCall c : calls) {
     long rc = syscall(SYS_clone3, c.buf.data(), c.size);
     if (rc == 0)
       _exit(0);  // a child was created after all: leave at once
@@ -156,20 +159,20 @@ void testListener(int fd, NotifyFeatures& nf) {
 
 }  // namespace
 
-int LiveBackend::openat2(const RawCall& c) {
-  RawCall copy = c;
+int LiveBackend::openat2(const ProbeCall& c) {
+  ProbeCall copy = c;
   return openat2Out(copy);
 }
 
-int LiveBackend::openat2Out(RawCall& c) {
+int LiveBackend::openat2Out(ProbeCall& c) {
   return closeIfFd(syscall(SYS_openat2, AT_FDCWD, nullptr, c.buf.data(), c.size));
 }
 
-int LiveBackend::mountSetattr(RawCall& c) {
+int LiveBackend::mountSetattr(ProbeCall& c) {
   return errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, c.buf.data(), c.size));
 }
 
-int LiveBackend::clone3(RawCall& c) {
+int LiveBackend::clone3(ProbeCall& c) {
   // Only sizes that cannot create a process reach here (0, CHECK_FIELDS).
   long rc = syscall(SYS_clone3, c.buf.data(), c.size);
   if (rc == 0)
@@ -243,11 +246,13 @@ ChildResult LiveBackend::runChild(const ChildRequest& r) {
 }
 
 bool mayMount() {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0)
+  cap_t caps = cap_get_proc();
+  if (caps == nullptr)
     return false;
-  return (data[0].effective & (1U << CAP_SYS_ADMIN)) != 0;
+  cap_flag_value_t admin = CAP_CLEAR;
+  cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &admin);
+  cap_free(caps);
+  return admin == CAP_SET;
 }
 
 }  // namespace extsys::kernel

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// kernel/feature_cache.cpp - the per-boot discovery cache.
-#include "kernel/feature_cache.h"
+// kernel/discovery/feature_cache.cpp - the per-boot discovery cache.
+#include "kernel/discovery/feature_cache.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

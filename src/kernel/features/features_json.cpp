@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// kernel/features_json.cpp - JSON (nlohmann) conversions. The library throws
-// on type errors; this adapter is the only place that catches them.
-#include "kernel/features_json.h"
+// kernel/features/features_json.cpp - JSON (nlohmann) conversions. The library
+// throws on type errors; this adapter is the only place that catches them.
+#include "kernel/features/features_json.h"
 
 #include <cstdio>
 
-#include "kernel/answers.h"
-#include "kernel/flag_names.h"
+#include "kernel/abi/answers.h"
+#include "kernel/abi/flag_names.h"
 
 namespace extsys::kernel {
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-// kernel/feature_set.cpp - kernel versions and the per-version feature table.
-#include "kernel/feature_set.h"
+// kernel/features/feature_set.cpp - kernel versions and the per-version feature
+// table.
+#include "kernel/features/feature_set.h"
 
 #include <sys/utsname.h>
 
 #include <charconv>
 
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 
@@ -62,16 +63,16 @@ KernelFeatures featuresForVersion(KernelVersion v) {
   f.version = v;
   f.release = v.str();
 
-  // openat2: 5.6. VALID_OPEN_FLAGS 0x7fffc3 (asm-generic) through 7.1;
+  // openat2: 5.6. VALID_OPEN_FLAGS through 7.1;
   // RESOLVE_CACHED in 5.12; OPENAT2_REGULAR in 7.2 (O_EMPTYPATH, bit 26, is
   // unconfirmed: the probe settles it).
   if (atLeast(5, 6)) {
     f.openat2.present = true;
-    f.openat2.flags = 0x7FFFC3;
+    f.openat2.flags = uapi::kValidOpenFlags;
     if (atLeast(7, 2))
       f.openat2.flags |= uapi::kOpenat2Regular;
-    f.openat2.mode = 07777;
-    f.openat2.resolve = atLeast(5, 12) ? 0x3F : 0x1F;
+    f.openat2.mode = uapi::kModeBits;
+    f.openat2.resolve = atLeast(5, 12) ? uapi::kValidResolveFlags : uapi::kValidResolveFlags56;
     f.openat2.structSize = 24;
   }
 
@@ -97,7 +98,7 @@ KernelFeatures featuresForVersion(KernelVersion v) {
   // attr_clr takes the same bits but IDMAP, and the atime field as a whole.
   if (atLeast(5, 12)) {
     f.mountSetattr.present = true;
-    f.mountSetattr.attrs = 0x1000FF;
+    f.mountSetattr.attrs = uapi::kMountAttrs512;
     if (atLeast(5, 14))
       f.mountSetattr.attrs |= uapi::kMountAttrNosymfollow;
     f.mountSetattr.attrsClr = f.mountSetattr.attrs & ~uapi::kMountAttrIdmap;
@@ -120,16 +121,16 @@ KernelFeatures featuresForVersion(KernelVersion v) {
 
 KnownBits knownBits(KernelVersion v) {
   KnownBits k{};
-  k.openFlags = 0x7FFFC3 | uapi::kOpenat2Regular;
+  k.openFlags = uapi::kValidOpenFlags | uapi::kOpenat2Regular;
   // Bit 26 was FMODE_NONOTIFY, silently dropped up to 6.13; it can only mean
   // O_EMPTYPATH on 7.2 and later.
   if (v >= KernelVersion{7, 2, 0})
     k.openFlags |= uapi::kOEmptyPath;
-  k.openMode = 07777;
-  k.resolve = 0x3F;
+  k.openMode = uapi::kModeBits;
+  k.resolve = uapi::kValidResolveFlags;
   k.cloneExtra = uapi::kCloneClearSighand | uapi::kCloneIntoCgroup | uapi::kCloneAutoreap |
                  uapi::kCloneNnp | uapi::kClonePidfdAutokill | uapi::kCloneEmptyMntns;
-  k.mountAttrs = 0x3000FF;
+  k.mountAttrs = uapi::kKnownMountAttrs;
   k.propagation = uapi::kMountPropagationFlags;
   return k;
 }

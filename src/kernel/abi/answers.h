@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// kernel/answers.h - CHECK_FIELDS answer images (the RFC v3 formula applied to
-// a KernelFeatures) and the kernel's checks that decide whether a probe gets
+// kernel/abi/answers.h - CHECK_FIELDS answer images (the RFC v3 formula applied
+// to a KernelFeatures) and the kernel's checks that decide whether a probe gets
 // one. Pure: no system calls, so every case is unit-testable.
 #pragma once
 
 #include <array>
 #include <cstdint>
 
-#include "kernel/feature_set.h"
-#include "kernel/syscalls.h"
+#include "kernel/features/feature_set.h"
+#include "kernel/abi/syscalls.h"
 
 namespace extsys::kernel {
 
@@ -25,7 +25,8 @@ struct ProbeAnswer {
 
 using ProbeAnswers = std::array<ProbeAnswer, kSyscallCount>;
 
-// The RFC v3 values (spec/check-fields.md 3.3) for the kernel `f` describes:
+// The RFC v3 values (src/kernel/abi/CHECK_FIELDS.md, 'Values written') for
+// the kernel `f` describes:
 // openat2 {flags, 07777, resolve}; clone3 {legacy 32 bits | clone3-only flags,
 // all ones, exit_signal 0xFF, ksize = the kernel's struct size}; mount_setattr
 // {attrs, attrs, propagation, all ones}.
@@ -38,7 +39,8 @@ struct ProbeVerdict {
   uint64_t usize = 0;
 };
 
-// The checks of spec/check-fields.md 3.2 in the kernel's order: the other
+// The checks of src/kernel/abi/CHECK_FIELDS.md, 'Order of checks', in the
+// kernel's order: the other
 // argument's mask (mount_setattr flags), then bit 63 cleared and the size
 // compared with VER0 and `pageSize`. `args` are the six syscall arguments and
 // must carry CHECK_FIELDS in the size argument.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kernel/syscalls.h - the descriptor table of extensible-struct syscalls that
-// extsys answers CHECK_FIELDS probes for. Adding a syscall is one entry here
-// plus its answer formula (answers.cpp), its discovery recipe and tests;
+// kernel/abi/syscalls.h - the descriptor table of extensible-struct syscalls
+// that extsys answers CHECK_FIELDS probes for. Adding a syscall is one entry
+// here plus its answer formula (answers.cpp), its discovery recipe and tests;
 // nothing in the filter or supervisor names a syscall.
 #pragma once
 
@@ -53,13 +53,27 @@ std::optional<SyscallId> syscallByName(std::string_view name);
 // Largest layoutSize in the table: answer images fit in this many bytes.
 inline constexpr size_t kMaxImageSize = 88;
 
-}  // namespace extsys::kernel
-
-namespace extsys::kernel {
-
 // The native number of any syscall by name, through libseccomp's table, with
 // a small fallback for syscalls newer than Debian 12's libseccomp 2.5.4
 // (x86_64 numbers, from the kernel's syscall_64.tbl). -1 if unknown.
 int nativeSyscallNr(std::string_view name);
+
+// AUDIT_ARCH_* of the native ABI, as seccomp_data.arch carries it.
+uint32_t nativeAuditArch();
+
+// nr -> descriptor for notifications of the native ABI, resolved once.
+class SyscallLookup {
+public:
+  SyscallLookup();
+  const SyscallDesc* find(uint32_t arch, int nr) const;
+
+private:
+  uint32_t arch_;
+  struct NrEntry {
+    int nr;
+    SyscallId id;
+  };
+  std::array<NrEntry, kSyscallCount> nrs_{};
+};
 
 }  // namespace extsys::kernel

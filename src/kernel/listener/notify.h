@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kernel/notify.h - the seccomp user-notification listener: raw ioctls, because
-// libseccomp 2.5 lacks WAIT_KILLABLE_RECV, SET_FLAGS and ADDFD_FLAG_SEND.
+// kernel/listener/notify.h - the seccomp user-notification listener: raw
+// ioctls, because libseccomp 2.5 lacks WAIT_KILLABLE_RECV, SET_FLAGS and
+// ADDFD_FLAG_SEND.
 #pragma once
 
 #include <linux/seccomp.h>

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-// kernel/current_features.h - the running kernel's features: from the cache
-// when it is valid, else discovered (and cached).
+// kernel/discovery/current_features.h - the running kernel's features: from the
+// cache when it is valid, else discovered (and cached).
 #pragma once
 
 #include <string>
 
 #include "base/result.h"
-#include "kernel/feature_cache.h"
-#include "kernel/feature_set.h"
+#include "kernel/discovery/feature_cache.h"
+#include "kernel/features/feature_set.h"
 
 namespace extsys::kernel {
 

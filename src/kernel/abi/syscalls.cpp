@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
-// kernel/syscalls.cpp - descriptor table (layouts from include/uapi/linux/
-// openat2.h, sched.h and mount.h; check order from spec/check-fields.md 3.2).
-#include "kernel/syscalls.h"
+// kernel/abi/syscalls.cpp - descriptor table (layouts from include/uapi/linux/
+// openat2.h, sched.h and mount.h; check order from
+// src/kernel/abi/CHECK_FIELDS.md, 'Order of checks').
+#include "kernel/abi/syscalls.h"
 
-#include "kernel/uapi_compat.h"
+#include <seccomp.h>
+
+#include <string>
+
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 namespace {
@@ -33,28 +38,6 @@ const std::array<SyscallDesc, kSyscallCount> kTable{{
      ArgMaskCheck{2, uapi::kMountSetattrAtFlags, true}, kMountAttr},
 }};
 
-}  // namespace
-
-const std::array<SyscallDesc, kSyscallCount>& syscallTable() { return kTable; }
-
-const SyscallDesc& describe(SyscallId id) { return kTable[static_cast<size_t>(id)]; }
-
-std::optional<SyscallId> syscallByName(std::string_view name) {
-  for (const auto& d : kTable)
-    if (d.name == name)
-      return d.id;
-  return std::nullopt;
-}
-
-}  // namespace extsys::kernel
-
-#include <seccomp.h>
-
-#include <string>
-
-namespace extsys::kernel {
-namespace {
-
 struct NewSyscall {
   std::string_view name;
   int nr;
@@ -68,6 +51,17 @@ constexpr std::array<NewSyscall, 9> kNewerX86_64{{
 
 }  // namespace
 
+const std::array<SyscallDesc, kSyscallCount>& syscallTable() { return kTable; }
+
+const SyscallDesc& describe(SyscallId id) { return kTable[static_cast<size_t>(id)]; }
+
+std::optional<SyscallId> syscallByName(std::string_view name) {
+  for (const auto& d : kTable)
+    if (d.name == name)
+      return d.id;
+  return std::nullopt;
+}
+
 int nativeSyscallNr(std::string_view name) {
   const std::string n(name);
   int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, n.c_str());
@@ -79,6 +73,22 @@ int nativeSyscallNr(std::string_view name) {
       return s.nr;
 #endif
   return -1;
+}
+
+uint32_t nativeAuditArch() { return seccomp_arch_native(); }
+
+SyscallLookup::SyscallLookup() : arch_(nativeAuditArch()) {
+  for (const auto& d : kTable)
+    nrs_[static_cast<size_t>(d.id)] = {nativeSyscallNr(d.name), d.id};
+}
+
+const SyscallDesc* SyscallLookup::find(uint32_t arch, int nr) const {
+  if (arch != arch_)
+    return nullptr;
+  for (const auto& e : nrs_)
+    if (e.nr == nr)
+      return &describe(e.id);
+  return nullptr;
 }
 
 }  // namespace extsys::kernel

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// kernel/probe_backend.h - the seam between feature discovery and the raw
-// probe syscalls. LiveBackend talks to the running kernel; tests substitute
+// kernel/discovery/probe_backend.h - the seam between feature discovery and the
+// raw probe syscalls. LiveBackend talks to the running kernel; tests substitute
 // simulated kernels. Every call returns the errno the kernel gave (0 when the
 // call succeeded).
 #pragma once
@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "kernel/feature_set.h"
+#include "kernel/features/feature_set.h"
 
 namespace extsys::kernel {
 
 // A struct buffer and the size argument to pass with it.
-struct RawCall {
+struct ProbeCall {
   std::array<uint8_t, 128> buf{};
   uint64_t size = 0;
   uint32_t flags = 0;  // mount_setattr's flags argument
@@ -30,11 +30,11 @@ struct ChildRequest {
   bool notify = true;  // test seccomp notification features
   // mount_setattr calls to make inside a new user + mount namespace (used
   // when the caller lacks CAP_SYS_ADMIN); empty: none.
-  std::vector<RawCall> mountInUserns;
+  std::vector<ProbeCall> mountInUserns;
   // clone3 calls made with RLIMIT_NPROC = 0 and no capabilities, so that a
   // call that passes validation fails with EAGAIN before creating anything.
   // The first call is the guard (a plain clone3 that must give EAGAIN).
-  std::vector<RawCall> clone3;
+  std::vector<ProbeCall> clone3;
 };
 
 struct ChildResult {
@@ -51,14 +51,14 @@ public:
   virtual ~ProbeBackend() = default;
   // openat2(AT_FDCWD, NULL, buf, size): the path is never read before the
   // flags are validated, so nothing is opened.
-  virtual int openat2(const RawCall& c) = 0;
+  virtual int openat2(const ProbeCall& c) = 0;
   // openat2 returning the buffer as the kernel left it (CHECK_FIELDS).
-  virtual int openat2Out(RawCall& c) = 0;
+  virtual int openat2Out(ProbeCall& c) = 0;
   // mount_setattr(-1, NULL, flags, buf, size): no mount is looked up.
-  virtual int mountSetattr(RawCall& c) = 0;
+  virtual int mountSetattr(ProbeCall& c) = 0;
   // clone3(buf, size) in this process: only for calls that cannot create a
   // process (size 0, CHECK_FIELDS sizes).
-  virtual int clone3(RawCall& c) = 0;
+  virtual int clone3(ProbeCall& c) = 0;
   virtual ChildResult runChild(const ChildRequest& r) = 0;
 };
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// kernel/current_features.cpp - cache first, then discovery.
-#include "kernel/current_features.h"
+// kernel/discovery/current_features.cpp - cache first, then discovery.
+#include "kernel/discovery/current_features.h"
 
 #include <sys/utsname.h>
 #include <time.h>
 
-#include "kernel/discovery.h"
-#include "kernel/live_backend.h"
+#include "kernel/discovery/discovery.h"
+#include "kernel/discovery/live_backend.h"
 
 namespace extsys::kernel {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// kernel/notify.cpp - seccomp listener ioctls.
-#include "kernel/notify.h"
+// kernel/listener/notify.cpp - seccomp listener ioctls.
+#include "kernel/listener/notify.h"
 
 #include <sys/ioctl.h>
 
@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "base/sys.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 

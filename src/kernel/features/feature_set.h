@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kernel/feature_set.h - what the running kernel supports for each extensible
-// syscall, and the version table (spec/kernel-features.md section 0) that
-// describes mainline kernels by release.
+// kernel/features/feature_set.h - what the running kernel supports for each
+// extensible syscall, and the version table (src/kernel/features/VERSIONS.md)
+// that describes mainline kernels by release.
 #pragma once
 
 #include <array>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "kernel/syscalls.h"
+#include "kernel/abi/syscalls.h"
 
 namespace extsys::kernel {
 
@@ -55,7 +55,7 @@ struct MountSetattrFeatures {
 // Where one syscall's facts came from, in order of trust.
 enum class FeatureSource : uint8_t {
   Native,  // the kernel answered CHECK_FIELDS itself
-  Probe,   // safe active probes (spec/kernel-features.md section 3)
+  Probe,   // safe active probes (src/kernel/discovery/RECIPES.md)
   Table,   // the version table (probing impossible or skipped)
 };
 const char* sourceName(FeatureSource s);
@@ -74,7 +74,8 @@ struct SyscallReport {
   uint64_t unknownAccepted = 0;  // bits the kernel accepts that extsys does not know
 };
 
-// Seccomp user-notification features (spec: ARCHITECTURE.md "Kernel features").
+// Seccomp user-notification features (src/kernel/features/VERSIONS.md,
+// 'Seccomp notification features').
 struct NotifyFeatures {
   bool tested = false;
   std::string note;  // why not tested
@@ -106,7 +107,7 @@ KernelFeatures featuresForVersion(KernelVersion v);
 
 // Every bit extsys knows a meaning for, on a kernel of this version or newer:
 // probe results are intersected with these, because some kernels accept
-// unknown bits silently (spec/kernel-features.md 1.1).
+// unknown bits silently (src/kernel/features/VERSIONS.md, 'Bits extsys knows').
 struct KnownBits {
   uint64_t openFlags, openMode, resolve, cloneExtra, mountAttrs, propagation;
 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// kernel/flag_names.h - the names of the bits of each struct field (O_PATH,
+// kernel/abi/flag_names.h - the names of the bits of each struct field (O_PATH,
 // RESOLVE_CACHED, CLONE_INTO_CGROUP, MOUNT_ATTR_IDMAP, MS_SHARED...), for
 // display and for policy files.
 #pragma once
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kernel/syscalls.h"
+#include "kernel/abi/syscalls.h"
 
 namespace extsys::kernel {
 

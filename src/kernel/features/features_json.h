@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// kernel/features_json.h - KernelFeatures as JSON: the stable schema of
-// `extsys features --json` (src/app/features.schema.json).
+// kernel/features/features_json.h - KernelFeatures as JSON: the stable schema
+// of `extsys features --json` (src/app/features.schema.json).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
-#include "kernel/feature_set.h"
+#include "kernel/features/feature_set.h"
 
 namespace extsys::kernel {
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-// kernel/answers.cpp - RFC v3 answer images and probe checks.
-#include "kernel/answers.h"
+// kernel/abi/answers.cpp - RFC v3 answer images and probe checks.
+#include "kernel/abi/answers.h"
 
 #include <cerrno>
 #include <cstring>
 
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 namespace {
@@ -56,7 +57,7 @@ ProbeAnswers buildAnswers(const KernelFeatures& f) {
     for (const auto& field : d.fields)
       put(a, d, field.name, kAllOnes);
     put(a, d, "flags", uapi::kCloneLegacyFlags | f.clone3.extraFlags);
-    put(a, d, "exit_signal", 0xFF);  // CSIGNAL
+    put(a, d, "exit_signal", uapi::kCsignal);
   }
   {
     const auto& d = describe(SyscallId::MountSetattr);
