@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <sched.h>
+#include <sys/capability.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -406,31 +407,30 @@ std::string slurp(const char* path) {
   return s;
 }
 
-// Live discovery in a fresh pid namespace, from an empty directory: no
-// file, no mount, and exactly one process (the probe child) appears.
-TEST(LiveDiscovery, HasNoSideEffects) {
-  if (geteuid() != 0)
-    GTEST_SKIP() << "needs root for a private pid namespace";
-  if (extsys::test::kThreadSanitizer)
-    GTEST_SKIP() << "TSan's background thread takes a pid of its own in the namespace";
+// Runs live discovery as pid 1 of a fresh pid namespace, from an empty
+// directory, after `prepare` (which may change credentials; it returns
+// false to give up), and reports "last_pid A -> B" plus "mounts-changed" or
+// "files-appeared" and, from the result, "clone3=SOURCE mount_setattr=SOURCE".
+std::string discoverySideEffects(bool (*prepare)()) {
   char tmpl[] = "/tmp/extsys-sidefx-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  if (mkdtemp(tmpl) == nullptr)
+    return "mkdtemp failed";
   int pipefd[2];
-  ASSERT_EQ(pipe(pipefd), 0);
+  if (pipe(pipefd) != 0)
+    return "pipe failed";
   pid_t outer = fork();
-  ASSERT_GE(outer, 0);
   if (outer == 0) {
     if (unshare(CLONE_NEWPID) != 0)
       _exit(10);
     pid_t inner = fork();  // pid 1 of the new namespace
     if (inner == 0) {
-      if (chdir(tmpl) != 0)
+      if (chdir(tmpl) != 0 || !prepare())
         _exit(11);
       const std::string mountsBefore = slurp("/proc/self/mountinfo");
       const std::string lastBefore = slurp("/proc/sys/kernel/ns_last_pid");
       auto v = KernelVersion::running();
       LiveBackend live;
-      (void)discover(live, *v, DiscoveryOptions{mayMount()});
+      const KernelFeatures f = discover(live, *v, DiscoveryOptions{mayMount()});
       const std::string lastAfter = slurp("/proc/sys/kernel/ns_last_pid");
       std::string report = "last_pid " + lastBefore.substr(0, lastBefore.size() - 1) + " -> " +
                            lastAfter.substr(0, lastAfter.size() - 1);
@@ -438,6 +438,8 @@ TEST(LiveDiscovery, HasNoSideEffects) {
         report += " mounts-changed";
       if (!std::filesystem::is_empty(tmpl))
         report += " files-appeared";
+      report += std::string(" clone3=") + sourceName(f.report(SyscallId::Clone3).source) +
+                " mount_setattr=" + sourceName(f.report(SyscallId::MountSetattr).source);
       if (write(pipefd[1], report.data(), report.size()) < 0)
         _exit(12);
       _exit(0);
@@ -448,15 +450,67 @@ TEST(LiveDiscovery, HasNoSideEffects) {
   }
   close(pipefd[1]);
   int st = 0;
-  ASSERT_EQ(waitpid(outer, &st, 0), outer);
+  waitpid(outer, &st, 0);
   char buf[512] = {};
   ssize_t n = read(pipefd[0], buf, sizeof buf - 1);
   close(pipefd[0]);
   std::filesystem::remove_all(tmpl);
-  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "status " << st;
-  ASSERT_GT(n, 0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || n <= 0)
+    return "child failed: status " + std::to_string(st);
+  return buf;
+}
+
+// Live discovery has no side effects: no file, no mount, and exactly one
+// process (the probe child) appears.
+TEST(LiveDiscovery, HasNoSideEffects) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root for a private pid namespace";
+  if (extsys::test::kThreadSanitizer)
+    GTEST_SKIP() << "TSan's background thread takes a pid of its own in the namespace";
   // pid 1 ran discovery; the probe child took pid 2; nothing else.
-  EXPECT_EQ(std::string(buf), "last_pid 1 -> 2");
+  EXPECT_EQ(discoverySideEffects([] { return true; }),
+            "last_pid 1 -> 2 clone3=probe mount_setattr=probe");
+}
+
+// Root without CAP_SYS_ADMIN (a container's root, `setpriv --bounding-set
+// -sys_admin`): the mount probes go to a new user namespace, where getuid()
+// reads 65534; the clone3 probes must still run as a uid RLIMIT_NPROC binds
+// (real uid 0 is exempt), or the guard would create a process.
+TEST(LiveDiscovery, RootWithoutCapSysAdminCreatesNoProcess) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root for a private pid namespace";
+  if (extsys::test::kThreadSanitizer)
+    GTEST_SKIP() << "TSan's background thread takes a pid of its own in the namespace";
+  const std::string report = discoverySideEffects([] {
+    cap_t caps = cap_get_proc();
+    const cap_value_t admin[] = {CAP_SYS_ADMIN};
+    const bool ok = caps != nullptr &&
+                    cap_set_flag(caps, CAP_EFFECTIVE, 1, admin, CAP_CLEAR) == 0 &&
+                    cap_set_flag(caps, CAP_PERMITTED, 1, admin, CAP_CLEAR) == 0 &&
+                    cap_set_proc(caps) == 0 && !mayMount();
+    cap_free(caps);
+    return ok;
+  });
+  // One probe child and nothing more; both syscalls really probed there.
+  EXPECT_EQ(report, "last_pid 1 -> 2 clone3=probe mount_setattr=probe");
+}
+
+// A guard that fails with anything but EAGAIN proves nothing about the
+// limit: the probe child makes no further clone3 call.
+TEST(LiveDiscovery, FailedGuardStopsTheCloneProbes) {
+  ChildRequest req;
+  req.notify = false;
+  ProbeCall guard;  // size 0: EINVAL, whatever the limit
+  ProbeCall plain;
+  plain.size = 64;
+  plain.put(32, SIGCHLD);
+  req.clone3 = {guard, plain, plain};
+  LiveBackend live;
+  const ChildResult res = live.runChild(req);
+  ASSERT_TRUE(res.error.empty()) << res.error;
+  ASSERT_TRUE(res.cloneNote.empty()) << res.cloneNote;
+  ASSERT_EQ(res.clone3.size(), 1u) << "calls made after the failed guard";
+  EXPECT_EQ(res.clone3.front(), EINVAL);
 }
 
 }  // namespace

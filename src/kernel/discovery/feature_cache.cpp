@@ -156,8 +156,30 @@ const char* cacheStateName(CacheState s) {
     case CacheState::Stale: return "stale";
     case CacheState::Disabled: return "disabled";
     case CacheState::Unavailable: return "unavailable";
+    case CacheState::Filtered: return "filtered";
   }
   return "?";
+}
+
+int seccompFilterCount(const std::string& statusText) {
+  const std::string status = "\n" + statusText;
+  auto field = [&](const char* name) -> long {
+    const std::string key = std::string("\n") + name + ":";
+    const size_t at = status.find(key);
+    if (at == std::string::npos)
+      return -1;
+    return std::strtol(status.c_str() + at + key.size(), nullptr, 10);
+  };
+  if (field("Seccomp") == 0 || field("Seccomp") < 0)
+    return 0;
+  const long filters = field("Seccomp_filters");
+  return filters > 0 ? static_cast<int>(filters) : 1;
+}
+
+int currentSeccompFilterCount() {
+  struct stat st {};
+  auto status = readSmallFile("/proc/self/status", &st);
+  return status ? seccompFilterCount(*status) : 0;
 }
 
 CacheLoad loadCache(const std::string& dir, const CacheKey& key) {
@@ -232,7 +254,8 @@ Status storeCache(const std::string& dir, const CacheKey& key, const KernelFeatu
                     {"release", key.release},
                     {"extsys_version", key.extsysVersion},
                     {"privileged", key.privileged}};
-  const std::string text = j.dump();
+  // A release string is not always UTF-8: replaced, never an exception.
+  const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string path = dir + kFile;
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));

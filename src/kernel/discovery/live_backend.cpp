@@ -124,6 +124,10 @@ void childClone(int sock, const std::vector<ProbeCall>& calls) {
       break;  // the guard failed; stop creating processes
     }
     errs.push_back(errno);
+    // Only a guard that failed with EAGAIN proves that the limit binds;
+    // anything else and the next call might create a process.
+    if (errs.size() == 1 && errs.front() != EAGAIN)
+      break;
   }
   sendInts(sock, kClone, errs, "");
 }
@@ -201,10 +205,15 @@ ChildResult LiveBackend::runChild(const ChildRequest& r) {
     mine.reset();
     if (r.notify)
       childNotify(theirs.get());
-    if (!r.mountInUserns.empty())
-      childMount(theirs.get(), r.mountInUserns);
+    // clone3 before the new user namespace: in there getuid() no longer
+    // reads 0 for root, so the drop to nobody would be skipped while the
+    // kernel still exempts root's real uid from RLIMIT_NPROC, and the guard
+    // would create a process. Dropped to nobody here, the child can still
+    // make a user namespace for the mount probes.
     if (!r.clone3.empty())
       childClone(theirs.get(), r.clone3);
+    if (!r.mountInUserns.empty())
+      childMount(theirs.get(), r.mountInUserns);
     _exit(0);
   }
   theirs.reset();

@@ -33,7 +33,9 @@ struct ChildRequest {
   std::vector<ProbeCall> mountInUserns;
   // clone3 calls made with RLIMIT_NPROC = 0 and no capabilities, so that a
   // call that passes validation fails with EAGAIN before creating anything.
-  // The first call is the guard (a plain clone3 that must give EAGAIN).
+  // The first call is the guard (a plain clone3 that must give EAGAIN);
+  // when it gives anything else, no further call is made. They are made
+  // before the mount probes' user namespace, as nobody when we are root.
   std::vector<ProbeCall> clone3;
 };
 
