@@ -100,8 +100,15 @@ Result<BpfProgram> buildFilter(const RuleSet& rules) {
     return std::move(bytes).error();
   if (bytes->empty() || bytes->size() % sizeof(sock_filter) != 0)
     return Error(EINVAL, "libseccomp exported a malformed program");
+  // The kernel refuses longer programs (EINVAL), and sock_fprog.len is an
+  // unsigned short: a longer one must never be cut to fit.
+  const size_t count = bytes->size() / sizeof(sock_filter);
+  if (count > BPF_MAXINSNS)
+    return Error(E2BIG, "the seccomp program has " + std::to_string(count) +
+                            " instructions, more than the kernel's limit of " +
+                            std::to_string(BPF_MAXINSNS) + " (BPF_MAXINSNS); use fewer rules");
   BpfProgram prog;
-  prog.insns.resize(bytes->size() / sizeof(sock_filter));
+  prog.insns.resize(count);
   std::memcpy(prog.insns.data(), bytes->data(), bytes->size());
   return prog;
 }

@@ -24,6 +24,7 @@ struct BpfProgram {
   std::vector<sock_filter> insns;
 };
 
+// A program longer than BPF_MAXINSNS (4096) is an error (E2BIG).
 [[nodiscard]] Result<BpfProgram> buildFilter(const RuleSet& rules);
 [[nodiscard]] Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p);
 

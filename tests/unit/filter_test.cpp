@@ -195,5 +195,24 @@ INSTANTIATE_TEST_SUITE_P(
         PolicyRow{"coop_i386_allowed", kCooperative, AUDIT_ARCH_I386, 20, {0, 0, 0, 0, 0, 0}, kAllow}),
     [](const auto& p) { return std::string(p.param.name); });
 
+// A rule table too long for one seccomp program is refused with a clear
+// error, never cut to fit sock_fprog's 16-bit length.
+TEST(BuildFilter, ProgramLongerThanTheKernelAllowsIsAnError) {
+  RuleSet big;
+  // libseccomp shares what it can: about one instruction per such rule.
+  for (uint64_t i = 0; i < 5000; ++i)
+    big.rules.push_back({"openat", Action::fail(EPERM), {{2, CmpOp::MaskedEq, ~0ULL, i << 4}}});
+  auto prog = buildFilter(big);
+  ASSERT_FALSE(prog.ok()) << "built " << prog->insns.size() << " instructions";
+  EXPECT_EQ(prog.error().err(), E2BIG);
+  EXPECT_NE(prog.error().message().find("BPF_MAXINSNS"), std::string::npos)
+      << prog.error().message();
+  // The same kind of table, small enough, builds: the limit is what failed.
+  big.rules.resize(10);
+  auto small = buildFilter(big);
+  ASSERT_TRUE(small.ok()) << small.error().message();
+  EXPECT_LE(small->insns.size(), static_cast<size_t>(BPF_MAXINSNS));
+}
+
 }  // namespace
 }  // namespace extsys::filter
