@@ -6,11 +6,11 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "base/files.h"
 #include "kernel/abi/flag_names.h"
 
 namespace extsys::policy {
@@ -90,12 +90,29 @@ private:
     if (!v || s.find_first_not_of("0123456789.") != std::string::npos ||
         std::count(s.begin(), s.end(), '.') != 1)
       fail(n, "persona must be a kernel version \"MAJOR.MINOR\" such as \"5.10\", not \"" + s + "\"");
-    if (*v < kOldestPersona || *v > kNewestPersona)
-      fail(n, "persona " + s + " is outside the versions extsys knows (" +
-                  std::to_string(kOldestPersona.major) + "." + std::to_string(kOldestPersona.minor) +
-                  " to " + std::to_string(kNewestPersona.major) + "." +
-                  std::to_string(kNewestPersona.minor) + ")");
+    if (!knownRelease(*v))
+      fail(n, "persona " + s + " is not a kernel release extsys knows (" + knownReleases() + ")");
     return *v;
+  }
+
+  // Mainline releases from kOldestPersona to kNewestPersona: every series
+  // ends at its last minor (3.19, 4.20, 5.19, 6.19), so "5.99" is no kernel.
+  static constexpr int kLastMinor[] = {19, 20, 19, 19};  // of 3.x, 4.x, 5.x, 6.x
+  static int lastMinor(int major) {
+    if (major == kNewestPersona.major)
+      return kNewestPersona.minor;
+    const int i = major - 3;
+    return i >= 0 && i < static_cast<int>(std::size(kLastMinor)) ? kLastMinor[i] : -1;
+  }
+  static bool knownRelease(kernel::KernelVersion v) {
+    return v >= kOldestPersona && v <= kNewestPersona && v.minor <= lastMinor(v.major);
+  }
+  static std::string knownReleases() {
+    std::string out;
+    for (int major = kOldestPersona.major; major <= kNewestPersona.major; ++major)
+      out += (out.empty() ? "" : ", ") + std::to_string(major) + ".0-" + std::to_string(major) +
+             "." + std::to_string(lastMinor(major));
+    return out;
   }
 
   std::vector<std::string> hideList(const toml::node& n, const toml::key& k) {
@@ -329,12 +346,11 @@ Result<Policy> parsePolicy(std::string_view text, const std::string& path) {
 }
 
 Result<Policy> loadPolicyFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    return Error(errno, path + ":1:1: cannot read: " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parsePolicy(ss.str(), path);
+  // A directory, a FIFO, /dev/zero or a huge file is an error, not a policy.
+  auto text = readRegularFile(path, kMaxPolicyBytes);
+  if (!text)
+    return std::move(text).error();
+  return parsePolicy(*text, path);
 }
 
 }  // namespace extsys::policy
