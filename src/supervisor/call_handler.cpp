@@ -31,14 +31,26 @@ Reply CallHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& d,
   }
   remote::ProcessReader reader(static_cast<pid_t>(n.pid));
   const long got = reader.read(n.data.args[d.structArg], buf_.data(), usize);
+  const int readErr = errno;
   if (!listener.idValid(n.id)) {
     ++counters.gone;
     return {Reply::Kind::Drop, 0, "gone"};
   }
+  if (got < 0 && (readErr == EPERM || readErr == EACCES)) {
+    // Not the program's fault: the kernel will not let us read it (not
+    // dumpable, Yama, an LSM). The call was not checked, so it does not
+    // run; EFAULT would tell the program its pointer is bad.
+    ++counters.denied;
+    log::supervisor().warn(
+        "call {} pid {}: cannot read its struct ({}: the process is not dumpable, or Yama or an "
+        "LSM forbids reading it); not checked, so answering EPERM",
+        d.name, n.pid, errnoName(readErr));
+    return {Reply::Kind::Send, EPERM, "unchecked"};
+  }
   if (got != static_cast<long>(usize)) {
     ++counters.denied;
     // The kernel's copy_struct_from_user() faults the same way.
-    return {Reply::Kind::Send, got < 0 && errno == ESRCH ? ESRCH : EFAULT, "denied"};
+    return {Reply::Kind::Send, got < 0 && readErr == ESRCH ? ESRCH : EFAULT, "denied"};
   }
   // A persona's smaller struct: non-zero bytes past it are E2BIG there.
   if (limits.maxStructSize != 0 && usize > limits.maxStructSize) {
