@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "app/policy_files.h"
+#include "app/usage.h"
 #include "config.h"
 #include "policy/policy.h"
 #include "kernel/abi/answers.h"
@@ -134,11 +135,16 @@ CLI::App* addFeaturesCommand(CLI::App& app, FeaturesOptions& o) {
                 "print JSON (schema extsys.features/1, see src/app/features.schema.json)");
   cmd->add_flag("--no-cache", o.noCache, "discover again; neither read nor write the cache");
   cmd->add_option("--policy", o.policy,
-                  "show the answers under this policy (NAME or FILE), with what it hides");
+                  "show the answers under this policy (NAME or FILE), with what it hides")
+      ->check(nonEmpty());
   cmd->footer(
       "Facts come from safe active probes (no file opened, no mount changed, one throw-away\n"
       "child process), cached per boot in /run/extsys (root) or $XDG_RUNTIME_DIR/extsys.\n"
-      "What needs privilege and cannot be probed is reported as coming from the version table.");
+      "What needs privilege and cannot be probed is reported as coming from the version table.\n"
+      "Under a seccomp filter (inside `extsys run`, a container) discovery sees what the filter\n"
+      "answers: it runs afresh and the cache is neither read nor written (cache \"filtered\").\n\n"
+      "Exit status: 0; 2 for a usage error or a policy that is invalid or unusable; 1 if this\n"
+      "kernel's features cannot be learned.");
   return cmd;
 }
 
@@ -151,15 +157,11 @@ int featuresCommand(const FeaturesOptions& o) {
     return 1;
   }
   auto policy = loadPolicyArg(o.policy);
-  if (!policy) {
-    std::fprintf(stderr, "%s\n", policy.error().message().c_str());
-    return 2;
-  }
+  if (!policy)
+    return policyError(policy.error().message());
   auto effective = policy::makeEffective(*policy, lookup->features);
-  if (!effective) {
-    std::fprintf(stderr, "%s\n", effective.error().message().c_str());
-    return 2;
-  }
+  if (!effective)
+    return policyError(effective.error().message());
   if (o.json) {
     nlohmann::json j = kernel::featuresToJson(lookup->features);
     if (!o.policy.empty()) {
@@ -186,7 +188,9 @@ int featuresCommand(const FeaturesOptions& o) {
     j["cache"] = {{"state", kernel::cacheStateName(lookup->cache)},
                   {"dir", lookup->cacheDir},
                   {"note", lookup->cacheNote}};
-    std::puts(j.dump(2).c_str());
+    // Names come from file names and uname: bytes that are not UTF-8 become
+    // U+FFFD instead of an exception.
+    std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     printTable(*lookup, *effective, ModelView{});
   }

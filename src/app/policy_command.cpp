@@ -5,9 +5,13 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <map>
 
 #include "app/policy_files.h"
+#include "app/usage.h"
 #include "base/errno_name.h"
 #include "config.h"
 #include "kernel/discovery/current_features.h"
@@ -97,11 +101,21 @@ PolicyCommands addPolicyCommand(CLI::App& app, PolicyOptions& o) {
   PolicyCommands c;
   c.check = cmd->add_subcommand(
       "check", "Validate policy files (NAME or FILE) and print each effective policy.");
-  c.check->add_option("policy", o.files, "NAME or FILE.toml")->required();
+  c.check->add_option("policy", o.files, "NAME or FILE.toml")->required()->check(nonEmpty());
   c.check->add_flag("-q,--quiet", o.quiet, "only validate; print nothing when valid");
-  c.check->footer("Errors are printed as FILE:LINE:COL: message; the exit status is 2 if any "
-                  "policy is invalid.");
-  c.list = cmd->add_subcommand("list", "List the policies found by NAME.");
+  c.check->footer(
+      "Errors are printed as `extsys: FILE:LINE:COL: message`, or `extsys: FILE: message`\n"
+      "for a file that is no regular file, larger than 1 MiB or refused. Exit status: 0 if\n"
+      "every policy is valid, 2 if any is not (or for a usage error), 1 if this kernel's\n"
+      "features cannot be learned.");
+  c.list = cmd->add_subcommand(
+      "list", "List the policies --policy NAME finds, directory by directory, in search order.");
+  c.list->footer(
+      "Search order: $EXTSYS_POLICY_DIR; the source tree's policies/ (a binary run from its\n"
+      "build tree only); $XDG_CONFIG_HOME/extsys/policies (default\n"
+      "$HOME/.config/extsys/policies); /etc/extsys/policies; the installed data directory.\n"
+      "A policy found by NAME is used only if it and its directory are owned by root or by\n"
+      "you and writable by no one else.");
   return c;
 }
 
@@ -111,8 +125,7 @@ int policyCheckCommand(const PolicyOptions& o) {
   for (const auto& f : o.files) {
     auto p = loadPolicyArg(f);
     if (!p) {
-      std::fprintf(stderr, "%s\n", p.error().message().c_str());
-      rc = 2;
+      rc = policyError(p.error().message());
       continue;
     }
     if (o.quiet)
@@ -128,8 +141,7 @@ int policyCheckCommand(const PolicyOptions& o) {
     }
     auto e = policy::makeEffective(*p, lookup->features);
     if (!e) {
-      std::fprintf(stderr, "%s\n", e.error().message().c_str());
-      rc = 2;
+      rc = policyError(e.error().message());
       continue;
     }
     printEffective(*p, *e, lookup->features);
@@ -138,10 +150,16 @@ int policyCheckCommand(const PolicyOptions& o) {
 }
 
 int policyListCommand() {
+  std::printf("Where `--policy NAME` looks for NAME.toml, first match wins:\n");
+  std::map<std::string, std::string> seen;  // name -> the directory it is taken from
   for (const auto& dir : policySearchDirs()) {
-    DIR* d = opendir(dir.c_str());
-    if (d == nullptr)
+    std::printf("\n%s  (%s)", dir.path.c_str(), dir.origin.c_str());
+    DIR* d = opendir(dir.path.c_str());
+    if (d == nullptr) {
+      std::printf(": %s\n", errno == ENOENT ? "does not exist" : std::strerror(errno));
       continue;
+    }
+    std::printf("\n");
     std::vector<std::string> names;
     while (dirent* ent = readdir(d)) {
       std::string n = ent->d_name;
@@ -150,11 +168,16 @@ int policyListCommand() {
     }
     closedir(d);
     std::sort(names.begin(), names.end());
-    std::printf("%s:\n", dir.c_str());
+    if (names.empty())
+      std::printf("  (no policies)\n");
     for (const auto& n : names) {
-      auto p = loadPolicyArg(dir + "/" + n + ".toml");
-      std::printf("  %-20s %s\n", n.c_str(),
-                  p ? p->description.c_str() : ("INVALID: " + p.error().message()).c_str());
+      auto p = loadFoundPolicy(dir.path, dir.path + "/" + n + ".toml");
+      std::string what = p ? p->description : "INVALID: " + p.error().message();
+      if (auto it = seen.find(n); it != seen.end())
+        what = "(not used: " + it->second + " has it first) " + what;
+      else
+        seen.emplace(n, dir.path);
+      std::printf("  %-20s %s\n", n.c_str(), what.c_str());
     }
   }
   return 0;

@@ -8,6 +8,8 @@
 #include <cstdio>
 
 #include "app/policy_files.h"
+#include "app/usage.h"
+#include "base/files.h"
 #include "base/log.h"
 #include "config.h"
 #include "filter/seccomp_filter.h"
@@ -64,7 +66,22 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
   return 0;
 }
 
+// A message that ends the run: always printed, whatever --log-level says.
+int fatal(int status, const std::string& message) {
+  std::fprintf(stderr, "extsys: %s\n", message.c_str());
+  return status;
+}
+
 }  // namespace
+
+Status checkOutputFile(const std::string& path) {
+  if (path.empty() || path == "-")
+    return okStatus();
+  auto fd = openAppendFile(path);
+  if (!fd)
+    return std::move(fd).error();
+  return okStatus();
+}
 
 std::string absolutePath(const std::string& path) {
   if (path.empty() || path == "-" || path.front() == '/')
@@ -98,18 +115,24 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       "no_new_privs is set only where the kernel requires it to install the filter\n"
       "(no CAP_SYS_ADMIN) and under a strict policy; root with a cooperative policy\n"
       "runs set-id programs normally, and --nested=passthrough never sets it.\n\n"
-      "Exit status: PROGRAM's, or 125 if extsys failed, 126 if PROGRAM cannot be\n"
-      "executed (or its #! interpreter), 127 if it (or its interpreter) was not\n"
-      "found, 2 if the policy is invalid.\n\n"
+      "--log-file and --audit append to a regular file of your own, created mode 0600;\n"
+      "a symbolic link, another user's file or one with other hard links is refused.\n\n"
+      "Exit status: PROGRAM's, or 2 for a usage error (unknown option, bad value, no\n"
+      "PROGRAM, a policy that is invalid, not found, not a regular file or refused),\n"
+      "125 if extsys failed (e.g. --audit or --log-file cannot be opened), 126 if\n"
+      "PROGRAM cannot be executed (or its #! interpreter), 127 if it (or its\n"
+      "interpreter) was not found. With 2 and 125 nothing was started.\n\n"
       "Examples:\n"
       "  extsys run -- ./my-program --its-flag\n"
       "  extsys run --policy kernel-5.10 -- ./my-program   # test fallbacks as on 5.10\n"
       "  extsys run --policy sandbox-strict --audit /tmp/audit.jsonl -- ./untrusted\n"
       "  extsys run --probe-errno 200 -- ./my-program   # avoid 134 (EFTYPE on 7.2+)");
   run->add_option("--policy", o.policy,
-                  "policy NAME (searched in policies/) or FILE.toml; default: advertise "
-                  "everything, restrict nothing");
-  run->add_option("--audit", o.audit, "append one JSON line per supervisor decision to FILE");
+                  "policy NAME (searched as `extsys policy list` shows) or FILE.toml; default: "
+                  "advertise everything, restrict nothing")
+      ->check(nonEmpty());
+  run->add_option("--audit", o.audit, "append one JSON line per supervisor decision to FILE")
+      ->check(nonEmpty());
   run->add_option("--probe-errno", o.probeErrno,
                   "errno a successful probe returns (default: the policy's, else 134 = "
                   "EEXTSYS_NOOP of the RFC; on Linux >= 7.2, 134 also means EFTYPE)")
@@ -120,7 +143,8 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   run->add_option("--log-file", o.logFile,
                   "where the supervisor (and, in the ancestor model, extsys itself) logs "
                   "once PROGRAM runs; '-' keeps stderr (which then stays open as long as "
-                  "the supervisor lives). Default: start-up errors only");
+                  "the supervisor lives). Default: start-up errors only")
+      ->check(nonEmpty());
   run->add_option("--nested", o.nested,
                   "when PROGRAM is already under another seccomp listener: fail (exit 125) "
                   "or passthrough (run it without extsys, and without no_new_privs)")
@@ -156,31 +180,38 @@ std::vector<std::string> splitCommand(int& argc, char** argv) {
 }
 
 int runCommand(RunOptions o) {
-  if (o.command.empty()) {
-    log::app().error("run: no PROGRAM given (usage: extsys run [OPTIONS] -- PROGRAM [ARGS...])");
-    return launcher::kExitLauncherFailed;
-  }
-  if (!o.command.front().empty() && o.command.front().front() == '-') {
-    log::app().error("run: unknown option '{}' (see extsys run --help)", o.command.front());
-    return launcher::kExitLauncherFailed;
-  }
+  if (o.command.empty())
+    return fatal(kExitUsage,
+                 "run: no PROGRAM given (usage: extsys run [OPTIONS] -- PROGRAM [ARGS...])");
+  if (!o.command.front().empty() && o.command.front().front() == '-')
+    return fatal(kExitUsage, "run: unknown option '" + o.command.front() +
+                                 "' (see extsys run --help)");
   auto level = log::parseLevel(o.logLevel);
-  if (!level) {
-    log::app().error("{}", level.error().message());
-    return launcher::kExitLauncherFailed;
-  }
+  if (!level)
+    return fatal(kExitUsage, "run: " + level.error().message());
   log::setLevel(*level);
   auto request = launcher::parseModelRequest(o.processModel);
-  if (!request) {
-    log::app().error("run: {}", request.error().message());
-    return launcher::kExitLauncherFailed;
-  }
+  if (!request)
+    return fatal(kExitUsage, "run: " + request.error().message());
+  if (o.audit == "-")
+    return fatal(kExitUsage, "run: --audit needs a FILE ('-' is not supported; --log-file - "
+                             "keeps the log on stderr)");
+  auto policy = loadPolicyArg(o.policy);
+  if (!policy)
+    return policyError(policy.error().message());  // nothing started
+  o.logFile = absolutePath(o.logFile);
+  o.audit = absolutePath(o.audit);
+  // Opened here as the supervisor will open them, so that a path that cannot
+  // be used stops everything with its own message (the supervisor, which
+  // opens them again, could only report it through the handshake).
+  for (const std::string* path : {&o.audit, &o.logFile})
+    if (auto st = checkOutputFile(*path); !st)
+      return fatal(launcher::kExitLauncherFailed, st.error().message());
+
   const launcher::ModelChoice choice =
       launcher::chooseProcessModel(*request, launcher::currentPtraceAccess());
-  if (!choice.model) {
-    log::app().error("run: {}", choice.reason);
-    return launcher::kExitLauncherFailed;
-  }
+  if (!choice.model)
+    return fatal(launcher::kExitLauncherFailed, "run: " + choice.reason);
   // With a log file, the supervisor says it there (extsys's stderr is
   // PROGRAM's).
   const std::string modelLine =
@@ -189,30 +220,18 @@ int runCommand(RunOptions o) {
     log::app().info("{}", modelLine);
   if (!choice.warning.empty())
     log::app().warn("{}", choice.warning);
-
-  o.logFile = absolutePath(o.logFile);
-  o.audit = absolutePath(o.audit);
-
-  auto policy = loadPolicyArg(o.policy);
-  if (!policy) {
-    std::fprintf(stderr, "%s\n", policy.error().message().c_str());
-    return 2;  // nothing started
-  }
   auto lookup = kernel::currentKernelFeatures(
       o.noCache ? kernel::CacheMode::Bypass : kernel::CacheMode::Use, EXTSYS_VERSION);
-  if (!lookup) {
-    log::app().error("cannot learn this kernel's features: {}", lookup.error().message());
-    return launcher::kExitLauncherFailed;
-  }
+  if (!lookup)
+    return fatal(launcher::kExitLauncherFailed,
+                 "cannot learn this kernel's features: " + lookup.error().message());
   for (const auto& d : kernel::syscallTable())
     for (const auto& x : lookup->features.report(d.id).disagreements)
       log::app().warn("{} {}: probe and version table disagree (table {:#x}, probe {:#x}); "
                       "using the probe", d.name, x.field, x.table, x.probe);
   auto effective = policy::makeEffective(*policy, lookup->features);
-  if (!effective) {
-    std::fprintf(stderr, "%s\n", effective.error().message().c_str());
-    return 2;
-  }
+  if (!effective)
+    return policyError(effective.error().message());
   if (o.probeErrno != 0)
     effective->probeErrno = o.probeErrno;
 
@@ -228,10 +247,9 @@ int runCommand(RunOptions o) {
                         : launcher::NoNewPrivs::WhenRequired;
   spec.frontLog = o.logFile;
   auto program = filter::buildFilter(*effective);
-  if (!program) {
-    log::app().error("cannot build the seccomp filter: {}", program.error().message());
-    return launcher::kExitLauncherFailed;
-  }
+  if (!program)
+    return fatal(launcher::kExitLauncherFailed,
+                 "cannot build the seccomp filter: " + program.error().message());
   spec.program = std::move(*program);
   const bool sync = lookup->features.notify.syncWakeUp;
   return launcher::launch(spec, [&](launcher::Handshake& h) {

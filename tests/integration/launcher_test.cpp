@@ -320,16 +320,7 @@ TEST_P(Contract, NoNewPrivsOnlyWhereRequired) {
 INSTANTIATE_TEST_SUITE_P(InPlace, Contract, ::testing::Values("in-place"), modelName);
 INSTANTIATE_TEST_SUITE_P(Ancestor, Contract, ::testing::Values("ancestor"), modelName);
 
-TEST(ExitStatus, UsageErrorsAre125) {
-  for (std::vector<std::string> argv : std::vector<std::vector<std::string>>{
-           {binary("EXTSYS"), "run", "--no-such-option", "--", "true"},
-           {binary("EXTSYS"), "run", "--probe-errno", "0", "--", "true"},
-           {binary("EXTSYS"), "run", "--process-model", "sideways", "--", "true"},
-           {binary("EXTSYS"), "run"}}) {
-    RunResult r = run({argv, {}, 30, {}});
-    EXPECT_EQ(r.exitCode(), 125) << r.describe();
-  }
-}
+// Usage errors (status 2 on every command): cli_test.cpp.
 
 }  // namespace
 }  // namespace extsys::test
