@@ -8,7 +8,6 @@ set -l commands run features policy agent oci-profile version
 function __extsys_policies
     set -l extsys (commandline -opc)[1]
     $extsys policy list --names 2>/dev/null
-    __fish_complete_suffix .toml
 end
 
 # True while no subcommand has been given.
@@ -92,7 +91,7 @@ complete -c extsys -n __extsys_no_command -a version -d 'Print the version'
 # extsys run: its options until PROGRAM, then PROGRAM's own completion.
 set -l run '__extsys_command run; and not __extsys_run_program >/dev/null'
 complete -c extsys -n $run -s h -l help -d 'Print help and exit'
-complete -c extsys -n $run -l policy -x -a '(__extsys_policies)' -d 'Policy NAME or FILE.toml'
+complete -c extsys -n $run -l policy -r -F -a '(__extsys_policies)' -d 'Policy NAME or FILE.toml'
 complete -c extsys -n $run -l audit -r -F -d 'Append one JSON line per supervisor decision to FILE'
 complete -c extsys -n $run -l probe-errno -x -d 'Errno a successful probe returns (1-4095)'
 complete -c extsys -n $run -l log-level -x -a 'trace debug info warn error off' -d 'Log level'
@@ -108,7 +107,7 @@ set -l features '__extsys_command features'
 complete -c extsys -n $features -s h -l help -d 'Print help and exit'
 complete -c extsys -n $features -l json -d 'Print JSON (schema extsys.features/1)'
 complete -c extsys -n $features -l no-cache -d 'Discover again; neither read nor write the cache'
-complete -c extsys -n $features -l policy -x -a '(__extsys_policies)' -d 'Show the answers under this policy'
+complete -c extsys -n $features -l policy -r -F -a '(__extsys_policies)' -d 'Show the answers under this policy'
 
 set -l policy '__extsys_command policy; and not __extsys_command policy check; and not __extsys_command policy list'
 complete -c extsys -n $policy -s h -l help -d 'Print help and exit'
@@ -116,13 +115,13 @@ complete -c extsys -n $policy -a check -d 'Validate policies and print each effe
 complete -c extsys -n $policy -a list -d 'List the policies found by NAME'
 complete -c extsys -n '__extsys_command policy check' -s h -l help -d 'Print help and exit'
 complete -c extsys -n '__extsys_command policy check' -s q -l quiet -d 'Only validate; print nothing when valid'
-complete -c extsys -n '__extsys_command policy check' -a '(__extsys_policies)'
+complete -c extsys -n '__extsys_command policy check' -F -a '(__extsys_policies)'
 complete -c extsys -n '__extsys_command policy list' -s h -l help -d 'Print help and exit'
 
 set -l agent '__extsys_command agent'
 complete -c extsys -n $agent -s h -l help -d 'Print help and exit'
 complete -c extsys -n $agent -l socket -r -F -d 'UNIX socket to listen on'
-complete -c extsys -n $agent -l policy -x -a '(__extsys_policies)' -d 'Policy for containers whose listenerMetadata names none'
+complete -c extsys -n $agent -l policy -r -F -a '(__extsys_policies)' -d 'Policy for containers whose listenerMetadata names none'
 complete -c extsys -n $agent -l audit -r -F -d 'Append one JSON line per supervisor decision to FILE'
 complete -c extsys -n $agent -l probe-errno -x -d 'Errno a successful probe returns (1-4095)'
 complete -c extsys -n $agent -l log-level -x -a 'trace debug info warn error off' -d 'Log level'
@@ -133,7 +132,7 @@ complete -c extsys -n $agent -l threads -x -d 'Most supervisor threads per conta
 
 set -l ociprofile '__extsys_command oci-profile'
 complete -c extsys -n $ociprofile -s h -l help -d 'Print help and exit'
-complete -c extsys -n $ociprofile -l policy -x -a '(__extsys_policies)' -d 'Policy NAME or FILE'
+complete -c extsys -n $ociprofile -l policy -r -F -a '(__extsys_policies)' -d 'Policy NAME or FILE'
 complete -c extsys -n $ociprofile -l socket -r -F -d "The agent's socket (listenerPath)"
 complete -c extsys -n $ociprofile -l no-cache -d "Discover the kernel's features again"
 
