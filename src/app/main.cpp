@@ -10,7 +10,7 @@
 #include "app/policy_command.h"
 #include "app/run_command.h"
 #include "app/usage.h"
-#include "config.h"
+#include "app/version_info.h"
 
 int main(int argc, char** argv) {
   CLI::App app(
@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
       "option, bad value, invalid or unusable policy: nothing was started); 1 when a\n"
       "command other than run fails. run: PROGRAM's own status, else 125 (extsys failed),\n"
       "126 (PROGRAM cannot be executed), 127 (PROGRAM not found).");
-  app.set_version_flag("-V,--version", std::string("extsys ") + EXTSYS_VERSION);
+  app.set_version_flag("-V,--version", extsys::app::versionText,
+                       "Print the version, the git commit, libseccomp's version and the build's "
+                       "features, and exit");
 
   extsys::app::RunOptions run;
   std::vector<std::string> command = extsys::app::splitCommand(argc, argv);
@@ -36,7 +38,7 @@ int main(int argc, char** argv) {
   CLI::App* agentCmd = extsys::app::addAgentCommand(app, agent);
   extsys::app::OciProfileOptions ociProfile;
   CLI::App* ociProfileCmd = extsys::app::addOciProfileCommand(app, ociProfile);
-  CLI::App* versionCmd = app.add_subcommand("version", "Print the version.");
+  CLI::App* versionCmd = app.add_subcommand("version", "Print the same as --version.");
   extsys::app::addHelpCommand(app);
 
   if (int rc = extsys::app::checkCommandWords(app, argc, argv); rc >= 0)
@@ -51,13 +53,13 @@ int main(int argc, char** argv) {
   }
 
   if (versionCmd->parsed()) {
-    std::printf("extsys %s\n", EXTSYS_VERSION);
+    std::printf("%s\n", extsys::app::versionText().c_str());
     return 0;
   }
   if (policyCmds.check->parsed())
     return extsys::app::policyCheckCommand(policyOptions);
   if (policyCmds.list->parsed())
-    return extsys::app::policyListCommand();
+    return extsys::app::policyListCommand(policyOptions);
   if (agentCmd->parsed())
     return extsys::app::agentCommand(std::move(agent));
   if (ociProfileCmd->parsed())

@@ -116,6 +116,9 @@ PolicyCommands addPolicyCommand(CLI::App& app, PolicyOptions& o) {
       "$HOME/.config/extsys/policies); /etc/extsys/policies; the installed data directory.\n"
       "A policy found by NAME is used only if it and its directory are owned by root or by\n"
       "you and writable by no one else.");
+  // Hidden: what the shell completions ask for (src/app/completions), so they
+  // complete exactly the names --policy NAME finds.
+  c.list->add_flag("--names", o.names, "only the names, one per line, each once")->group("");
   return c;
 }
 
@@ -149,25 +152,50 @@ int policyCheckCommand(const PolicyOptions& o) {
   return rc;
 }
 
-int policyListCommand() {
+namespace {
+
+// The NAMEs in DIR (files NAME.toml), sorted; false when DIR cannot be read.
+bool policyNamesIn(const std::string& dir, std::vector<std::string>& names) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr)
+    return false;
+  while (dirent* ent = readdir(d)) {
+    std::string n = ent->d_name;
+    if (n.size() > 5 && n.ends_with(".toml"))
+      names.push_back(n.substr(0, n.size() - 5));
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return true;
+}
+
+// policy list --names: every NAME once, for the shell completions.
+int printPolicyNames() {
+  std::vector<std::string> all;
+  for (const auto& dir : policySearchDirs())
+    (void)policyNamesIn(dir.path, all);
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  for (const auto& n : all)
+    std::printf("%s\n", n.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int policyListCommand(const PolicyOptions& o) {
+  if (o.names)
+    return printPolicyNames();
   std::printf("Where `--policy NAME` looks for NAME.toml, first match wins:\n");
   std::map<std::string, std::string> seen;  // name -> the directory it is taken from
   for (const auto& dir : policySearchDirs()) {
     std::printf("\n%s  (%s)", dir.path.c_str(), dir.origin.c_str());
-    DIR* d = opendir(dir.path.c_str());
-    if (d == nullptr) {
+    std::vector<std::string> names;
+    if (!policyNamesIn(dir.path, names)) {
       std::printf(": %s\n", errno == ENOENT ? "does not exist" : std::strerror(errno));
       continue;
     }
     std::printf("\n");
-    std::vector<std::string> names;
-    while (dirent* ent = readdir(d)) {
-      std::string n = ent->d_name;
-      if (n.size() > 5 && n.ends_with(".toml"))
-        names.push_back(n.substr(0, n.size() - 5));
-    }
-    closedir(d);
-    std::sort(names.begin(), names.end());
     if (names.empty())
       std::printf("  (no policies)\n");
     for (const auto& n : names) {

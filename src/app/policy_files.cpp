@@ -30,11 +30,16 @@ std::string userPolicyDir() {
 }
 
 // Only a binary that is inside the build directory it was built in uses the
-// source tree's policies: an installed or copied binary never looks there.
+// source tree's policies: an installed or copied binary never looks there,
+// and a -Dbuild_tree_policies=false build (packages) has no such paths.
 bool inBuildTree() {
+#if EXTSYS_BUILD_TREE_POLICIES
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   return !ec && exe.string().starts_with(std::string(EXTSYS_BUILD_ROOT) + "/");
+#else
+  return false;
+#endif
 }
 
 }  // namespace
@@ -43,8 +48,10 @@ std::vector<PolicyDir> policySearchDirs() {
   std::vector<PolicyDir> dirs;
   if (const char* env = std::getenv("EXTSYS_POLICY_DIR"); env && *env)
     dirs.push_back({env, "$EXTSYS_POLICY_DIR"});
+#if EXTSYS_BUILD_TREE_POLICIES
   if (inBuildTree())
     dirs.push_back({EXTSYS_SOURCE_POLICIES, "source tree of this build"});
+#endif
   if (std::string user = userPolicyDir(); !user.empty())
     dirs.push_back({user, "your configuration"});
   dirs.push_back({"/etc/extsys/policies", "system configuration"});

@@ -19,7 +19,8 @@ struct PolicyDir {
 };
 
 // In this order: $EXTSYS_POLICY_DIR (when set), the source tree's policies/
-// (only for a binary run from the build tree it was built in), the user's
+// (only for a binary run from the build tree it was built in, and only in a
+// -Dbuild_tree_policies=true build), the user's
 // $XDG_CONFIG_HOME/extsys/policies (default $HOME/.config/extsys/policies),
 // /etc/extsys/policies, the installed <datadir>/extsys/policies. Directories
 // that do not exist are listed too (policy list shows them).
