@@ -29,18 +29,16 @@ std::string userPolicyDir() {
   return "";
 }
 
+#if EXTSYS_BUILD_TREE_POLICIES
 // Only a binary that is inside the build directory it was built in uses the
 // source tree's policies: an installed or copied binary never looks there,
 // and a -Dbuild_tree_policies=false build (packages) has no such paths.
 bool inBuildTree() {
-#if EXTSYS_BUILD_TREE_POLICIES
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   return !ec && exe.string().starts_with(std::string(EXTSYS_BUILD_ROOT) + "/");
-#else
-  return false;
-#endif
 }
+#endif
 
 }  // namespace
 
