@@ -106,6 +106,17 @@ int agentCommand(AgentCommandOptions o) {
     std::fprintf(stderr, "extsys: agent: --audit needs a FILE ('-' is not supported)\n");
     return kExitUsage;
   }
+  if (!o.socket.empty()) {
+    // A usage error, said before anything starts (bind would only fail later).
+    const std::string path = absolutePath(o.socket);
+    if (sockaddr_un addr{}; path.size() >= sizeof addr.sun_path) {
+      std::fprintf(stderr,
+                   "extsys: agent: --socket: %s is longer than %zu bytes, the most a UNIX socket "
+                   "path may have\n",
+                   path.c_str(), sizeof addr.sun_path - 1);
+      return kExitUsage;
+    }
+  }
   if (o.logFile == "-")
     o.logFile.clear();  // stderr, the default
   o.logFile = absolutePath(o.logFile);

@@ -60,6 +60,7 @@ TEST(Usage, EveryUsageErrorIsOneLineNamingItWithStatus2) {
       {{"oci-profile", "--bogus"}, "oci-profile: unknown option '--bogus'"},
       {{"oci-profile", "--policy", ""}, "oci-profile: --policy"},
       {{"oci-profile", "--socket", "/" + std::string(120, 's')}, "longer than 107 bytes"},
+      {{"agent", "--socket", "/" + std::string(120, 's')}, "agent: --socket: /sss"},
       {{"help", "frob"}, "help: unknown command 'frob'"},
       {{"help", "policy", "frob"}, "help: unknown command 'frob'"},
   };
