@@ -2,8 +2,10 @@
 // app/run_command.cpp - `extsys run [options] -- PROGRAM [ARGS...]`.
 #include "app/run_command.h"
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 
 #include "app/policy_files.h"
@@ -26,6 +28,12 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
     h.ready(e);
     return 1;
   };
+  // Not dumpable, before PROGRAM exists: a same-uid PROGRAM cannot ptrace the
+  // supervisor, read or write its memory (process_vm_*, /proc/PID/mem) or
+  // take its fds (pidfd_getfd). Signals are not covered by this; see
+  // launcher/containment.h.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    return fail(Error::fromErrno(errno, "prctl(PR_SET_DUMPABLE, 0)"));
   supervisor::SupervisorOptions so = supervisorOptions(o.supervisor, kernelHasSyncWakeUp);
   so.auditPath = o.audit;
   auto sup = supervisor::Supervisor::create(std::move(effective), so);
