@@ -300,13 +300,16 @@ TEST_P(Escape, AttemptFailsAndLeavesNothing) {
                        if (as == As::Nobody)
                          dropToNobody();
                      }});
+  const std::string who = as == As::Root ? "root" : "uid 65534";
   const std::string skip = lineStarting(r.out, "SKIP ");
   if (!skip.empty()) {
-    std::cout << "ROW " << row.name << ": " << skip << "\n";
+    std::cout << "ROW " << row.name << " (" << who << ", expect " << row.expect << "): " << skip
+              << "\n";
     GTEST_SKIP() << skip;
   }
   const std::string result = lineStarting(r.out, "RESULT ");
-  std::cout << "ROW " << row.name << ": " << (result.empty() ? "no RESULT line" : result) << "\n";
+  std::cout << "ROW " << row.name << " (" << who << ", expect " << row.expect
+            << "): " << (result.empty() ? "no RESULT line" : result) << "\n";
   ASSERT_FALSE(result.empty()) << r.describe();
   auto f = fields(result);
   EXPECT_NE(("|" + row.expect + "|").find("|" + f["errno"] + "|"), std::string::npos)
