@@ -4,7 +4,7 @@
 // `extsys run --policy sandbox-strict -- escape_cases ATTACK ...`.
 //
 // As uid 65534 ("Nobody"): reaching processes outside the sandboxed tree (the
-// supervisor, a `sleep` of the same uid), set-id files, joining or creating a
+// supervisor, another process of the same uid), set-id files, joining or creating a
 // user namespace, io_uring, the i386 ABI, the terminal. As root ("Root"), for
 // the claims that also cover root: set-id files and file capabilities, user
 // namespaces, and mount attributes (in a private mount namespace, on a tmpfs
@@ -69,17 +69,21 @@ void dropToNobody() {
     _exit(98);
 }
 
-pid_t startAsNobody(const std::vector<std::string>& argv) {
+enum class Userns : uint8_t { Same, Own };
+
+// A same-uid process outside the sandboxed tree, blocked in pause(): dumpable
+// (as a freshly exec'd program is), optionally in a user namespace of its
+// own - like a rootless container or a browser's sandbox.
+pid_t startAsNobody(Userns userns) {
   pid_t pid = fork();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dropToNobody();
-    std::vector<char*> a;
-    for (const auto& s : argv)
-      a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    execv(a[0], a.data());
-    _exit(99);
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);  // setresuid cleared it
+    if (userns == Userns::Own && unshare(CLONE_NEWUSER) != 0)
+      _exit(97);
+    for (;;)
+      pause();
   }
   return pid;
 }
@@ -117,7 +121,7 @@ int abstractSocket(int type, const std::string& name) {
 
 // What runs outside the sandbox for the whole suite.
 struct Outside {
-  pid_t sleep = -1;   // a same-uid process outside the sandboxed tree
+  pid_t sleep = -1;   // a same-uid process outside the sandboxed tree ("a sleep")
   pid_t userns = -1;  // a same-uid process in a user namespace of its own
   std::string dir;    // world-writable: where set-id files would appear
   std::string mnt;    // the root rows' mount point (private mount namespace)
@@ -125,8 +129,8 @@ struct Outside {
   int listener = -1, dgram = -1;
 
   void start() {
-    sleep = startAsNobody({"/bin/sleep", "900"});
-    userns = startAsNobody({"/usr/bin/unshare", "-U", "/bin/sleep", "900"});
+    sleep = startAsNobody(Userns::Same);
+    userns = startAsNobody(Userns::Own);
     const std::string init = nsOf(getpid());
     for (int i = 0; i < 200 && (nsOf(userns).empty() || nsOf(userns) == init); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -155,7 +159,7 @@ struct Outside {
       problem = WIFEXITED(status) && WEXITSTATUS(status) == 42
                     ? "the outside process ran injected code (exit_group(42))"
                     : "the outside process died (status " + std::to_string(status) + ")";
-      sleep = startAsNobody({"/bin/sleep", "900"});
+      sleep = startAsNobody(Userns::Same);
     } else if (char st = procState(sleep); st == 'T' || st == 't') {
       problem = "the outside process was left stopped";
       kill(sleep, SIGCONT);
