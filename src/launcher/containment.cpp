@@ -11,40 +11,12 @@
 
 #include "base/errno_name.h"
 #include "base/unique_fd.h"
+#include "kernel/abi/uapi_landlock.h"
 
 namespace extsys::launcher {
 namespace {
 
-// ---- Landlock UAPI (include/uapi/linux/landlock.h) --------------------------
-// TO MOVE: into the kernel constants header once the src/kernel/ split lands.
-// Debian 12's linux-libc-dev is 6.1 (Landlock ABI 2): no `scoped` member, no
-// scope flags, so the values are spelled out here. The syscall numbers are
-// the same on every architecture (the unified table from 424 on).
-constexpr long kNrLandlockCreateRuleset = 444;
-constexpr long kNrLandlockAddRule = 445;
-constexpr long kNrLandlockRestrictSelf = 446;
-constexpr unsigned kLandlockCreateRulesetVersion = 1U << 0;
-constexpr int kLandlockRulePathBeneath = 1;
-constexpr uint64_t kLandlockAccessFsMakeBlock = 1ULL << 11;  // ABI 1
-constexpr uint64_t kLandlockAccessFsRefer = 1ULL << 13;      // ABI 2
-constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;  // ABI 6
-constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;              // ABI 6
-constexpr int kLandlockFirstScopedAbi = 6;
-
-struct LandlockRulesetAttr {  // struct landlock_ruleset_attr, ABI 6 layout
-  uint64_t handledAccessFs;
-  uint64_t handledAccessNet;  // ABI 4
-  uint64_t scoped;            // ABI 6
-};
-static_assert(sizeof(LandlockRulesetAttr) == 24);
-constexpr size_t kRulesetAttrSizeAbi1 = 8;  // handled_access_fs only
-
-struct __attribute__((packed)) LandlockPathBeneathAttr {
-  uint64_t allowedAccess;
-  int32_t parentFd;
-};
-static_assert(sizeof(LandlockPathBeneathAttr) == 12);
-// ------------------------------------------------------------------------------
+using namespace uapi;  // the Landlock constants of kernel/abi/uapi_landlock.h
 
 struct Probe {
   int abi = 0;  // 0: no Landlock
@@ -108,7 +80,7 @@ Result<UniqueFd> createRuleset(const Containment& c) {
     attr.handledAccessFs = kLandlockAccessFsMakeBlock;
     if (c.usedAbi >= 2)
       attr.handledAccessFs |= kLandlockAccessFsRefer;
-    size = kRulesetAttrSizeAbi1;
+    size = kLandlockRulesetAttrSizeAbi1;
   }
   const long fd = syscall(kNrLandlockCreateRuleset, &attr, size, 0U);
   if (fd < 0)
