@@ -103,6 +103,14 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       "            exits with PROGRAM's status (death by a signal included).\n"
       "  With ptrace_scope=2 (and no CAP_SYS_PTRACE) or 3 no model can answer probes:\n"
       "  extsys exits 125 unless a model is forced.\n\n"
+      "Strict policies (sandbox-strict) are a sandbox: PROGRAM runs in a Landlock domain\n"
+      "that keeps it from ptrace, /proc/PID/mem, process_vm_*, pidfd_getfd, signals and\n"
+      "abstract unix sockets to any process outside its own tree (Landlock ABI 6, Linux\n"
+      "6.12). On Landlock ABI 1-5 only the ptrace-class part holds: extsys refuses to\n"
+      "start (125) unless --containment ptrace-only; without Landlock, unless\n"
+      "--containment none. A weaker containment is always logged. A policy whose filter\n"
+      "notifies nothing (sandbox-strict) runs without a supervisor: PROGRAM execs in\n"
+      "place and nothing of extsys stays behind. See policies/README.md.\n\n"
       "no_new_privs is set only where the kernel requires it to install the filter\n"
       "(no CAP_SYS_ADMIN) and under a strict policy; root with a cooperative policy\n"
       "runs set-id programs normally, and --nested=passthrough never sets it.\n\n"
@@ -137,6 +145,11 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
                   "auto (default: from Yama's ptrace_scope and CAP_SYS_PTRACE), in-place or "
                   "ancestor (see below)")
       ->check(CLI::IsMember({"auto", "in-place", "ancestor"}));
+  run->add_option("--containment", o.containment,
+                  "strict policies: the weakest containment to accept where the kernel gives "
+                  "less - full (default), ptrace-only or none (see below); overrides the "
+                  "policy's containment key")
+      ->check(CLI::IsMember({"full", "ptrace-only", "none"}));
   run->add_flag("--no-cache", o.noCache,
                "discover the kernel's features again instead of using the per-boot cache");
   addSupervisorFlags(run, o.supervisor, "at once");
@@ -183,21 +196,6 @@ int runCommand(RunOptions o) {
     log::app().error("run: {}", request.error().message());
     return launcher::kExitLauncherFailed;
   }
-  const launcher::ModelChoice choice =
-      launcher::chooseProcessModel(*request, launcher::currentPtraceAccess());
-  if (!choice.model) {
-    log::app().error("run: {}", choice.reason);
-    return launcher::kExitLauncherFailed;
-  }
-  // With a log file, the supervisor says it there (extsys's stderr is
-  // PROGRAM's).
-  const std::string modelLine =
-      fmt::format("process model: {} ({})", launcher::name(*choice.model), choice.reason);
-  if (o.logFile.empty() || o.logFile == "-")
-    log::app().info("{}", modelLine);
-  if (!choice.warning.empty())
-    log::app().warn("{}", choice.warning);
-
   o.logFile = absolutePath(o.logFile);
   o.audit = absolutePath(o.audit);
 
@@ -205,6 +203,14 @@ int runCommand(RunOptions o) {
   if (!policy) {
     std::fprintf(stderr, "%s\n", policy.error().message().c_str());
     return 2;  // nothing started
+  }
+  if (!o.containment.empty()) {
+    if (policy->mode != policy::EnforceMode::Strict) {
+      log::app().error("run: --containment applies to strict policies; policy {} is cooperative "
+                       "(not a sandbox: nothing to contain)", policy->name);
+      return launcher::kExitLauncherFailed;
+    }
+    policy->containment = *policy::parseContainmentFloor(o.containment);  // checked by CLI11
   }
   auto lookup = kernel::currentKernelFeatures(
       o.noCache ? kernel::CacheMode::Bypass : kernel::CacheMode::Use, EXTSYS_VERSION);
@@ -228,14 +234,53 @@ int runCommand(RunOptions o) {
   spec.argv = o.command;
   spec.nested = o.nested == "passthrough" ? launcher::NestedMode::Passthrough
                                           : launcher::NestedMode::Fail;
-  spec.model = *choice.model;
+  const filter::RuleSet rules = filter::buildRules(*effective);
+  // A strict policy whose filter notifies nothing needs no supervisor: no
+  // process of extsys stays, so there is none to attack either.
+  spec.supervised = rules.notifies() || effective->mode != policy::EnforceMode::Strict;
+  std::string modelLine;
+  if (spec.supervised) {
+    const launcher::ModelChoice choice =
+        launcher::chooseProcessModel(*request, launcher::currentPtraceAccess());
+    if (!choice.model) {
+      log::app().error("run: {}", choice.reason);
+      return launcher::kExitLauncherFailed;
+    }
+    spec.model = *choice.model;
+    // With a log file, the supervisor says it there (extsys's stderr is
+    // PROGRAM's).
+    modelLine = fmt::format("process model: {} ({})", launcher::name(spec.model), choice.reason);
+    if (o.logFile.empty() || o.logFile == "-")
+      log::app().info("{}", modelLine);
+    if (!choice.warning.empty())
+      log::app().warn("{}", choice.warning);
+  } else {
+    log::app().info("no supervisor: policy {} decides every call in BPF (its filter notifies "
+                    "nothing); {} runs in place", effective->name, o.command.front());
+    if (!o.audit.empty())
+      log::app().warn("--audit {}: policy {} has no supervisor, so there are no decisions to "
+                      "record (nothing is written)", o.audit, effective->name);
+  }
+  if (effective->mode == policy::EnforceMode::Strict) {
+    const auto d = launcher::decideContainment(effective->containment,
+                                               launcher::probeContainment(), effective->name);
+    if (!d.refusal.empty()) {
+      log::app().error("run: {}", d.refusal);
+      return launcher::kExitLauncherFailed;
+    }
+    if (!d.warning.empty())
+      log::app().warn("{}", d.warning);
+    log::app().info("containment: {} ({})", launcher::containmentLevelName(d.planned.level),
+                    d.planned.reason);
+    spec.containment = d.planned.level;
+  }
   // A strict policy is a sandbox: set-id programs must not gain privileges
   // in it. Otherwise only where the kernel demands it.
   spec.noNewPrivs = effective->mode == policy::EnforceMode::Strict
                         ? launcher::NoNewPrivs::Always
                         : launcher::NoNewPrivs::WhenRequired;
   spec.frontLog = o.logFile;
-  auto program = filter::buildFilter(*effective);
+  auto program = filter::buildFilter(rules);
   if (!program) {
     log::app().error("cannot build the seccomp filter: {}", program.error().message());
     return launcher::kExitLauncherFailed;

@@ -133,4 +133,52 @@ Result<Containment> containSelf(const ContainmentOptions& o) {
   return c;
 }
 
+ContainmentLevel requiredLevel(policy::ContainmentFloor floor) {
+  switch (floor) {
+    case policy::ContainmentFloor::Full: return ContainmentLevel::PtraceSignalsAbstractUnix;
+    case policy::ContainmentFloor::PtraceOnly: return ContainmentLevel::Ptrace;
+    case policy::ContainmentFloor::None: return ContainmentLevel::None;
+  }
+  return ContainmentLevel::PtraceSignalsAbstractUnix;
+}
+
+ContainmentDecision decideContainment(policy::ContainmentFloor floor, const Containment& available,
+                                      const std::string& policyName) {
+  ContainmentDecision d;
+  d.planned = available;
+  const std::string who = "policy " + policyName + ": ";
+  const std::string abi = "Landlock ABI " + std::to_string(available.usedAbi);
+  std::string why = available.reason;  // "no containment: <cause>" when there is none
+  if (const std::string none = "no containment: "; why.rfind(none, 0) == 0)
+    why.erase(0, none.size());
+  switch (available.level) {
+    case ContainmentLevel::PtraceSignalsAbstractUnix:
+      break;
+    case ContainmentLevel::Ptrace:
+      if (floor == policy::ContainmentFloor::Full)
+        d.refusal = who + "this kernel's Landlock (ABI " + std::to_string(available.usedAbi) +
+                    ") can keep the program from ptrace-class access to processes outside it, "
+                    "but not from signalling them or connecting to their abstract unix sockets "
+                    "(that needs ABI 6, Linux 6.12); to run with that weaker containment, use "
+                    "--containment ptrace-only (or containment = \"ptrace-only\" in the policy)";
+      else
+        d.warning = who + "containment is ptrace-only (" + abi + " < 6, accepted by containment "
+                    "= " + policy::name(floor) + "): the program can still signal processes of "
+                    "its user outside it (SIGSTOP, SIGKILL) and connect to their abstract unix "
+                    "sockets";
+      break;
+    case ContainmentLevel::None:
+      if (floor != policy::ContainmentFloor::None)
+        d.refusal = who + "strict policies contain the program with Landlock, but " + why +
+                    "; to run without containment, use --containment none (or containment = "
+                    "\"none\" in the policy)";
+      else
+        d.warning = who + "no containment (" + why + ", accepted by containment = none): the "
+                    "program can ptrace, read and write the memory of, and signal the processes "
+                    "of its user outside it";
+      break;
+  }
+  return d;
+}
+
 }  // namespace extsys::launcher

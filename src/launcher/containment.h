@@ -31,6 +31,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "policy/policy.h"
 
 namespace extsys::launcher {
 
@@ -72,5 +73,23 @@ struct ContainmentOptions {
 // Landlock is there but refused the domain (no_new_privs missing: EPERM; 16
 // stacked domains: E2BIG; ...), and nothing was enforced.
 [[nodiscard]] Result<Containment> containSelf(const ContainmentOptions& o = {});
+
+// What `extsys run` does about containment under a strict policy, decided
+// before anything is forked (pure; unit-tested):
+//   the kernel's level >= the floor  -> run, containment `planned`
+//     and below full (an opt-in)     -> also `warning`: exactly what is weaker
+//   below the floor                  -> refused: `refusal` names the cause and
+//                                       the opt-in (exit 125, nothing started)
+struct ContainmentDecision {
+  Containment planned;
+  std::string refusal;  // non-empty: do not start
+  std::string warning;  // non-empty: say it (warn level: never silently weaker)
+};
+[[nodiscard]] ContainmentDecision decideContainment(policy::ContainmentFloor floor,
+                                                    const Containment& available,
+                                                    const std::string& policyName);
+
+// The level a floor demands.
+ContainmentLevel requiredLevel(policy::ContainmentFloor floor);
 
 }  // namespace extsys::launcher

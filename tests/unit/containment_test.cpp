@@ -349,3 +349,54 @@ TEST(Containment, WithoutNoNewPrivsItIsAnErrorAndNothingIsEnforced) {
 
 }  // namespace
 }  // namespace extsys::launcher
+
+namespace extsys::launcher {
+namespace {
+
+Containment level(ContainmentLevel l, int abi, const std::string& reason) {
+  Containment c;
+  c.level = l;
+  c.landlockAbi = abi;
+  c.usedAbi = l == ContainmentLevel::None ? 0 : abi;
+  c.reason = reason;
+  return c;
+}
+
+// What `extsys run` does under a strict policy, per kernel and opt-in.
+TEST(ContainmentDecision, RefusesBelowTheFloorAndNamesTheOptIn) {
+  using policy::ContainmentFloor;
+  const Containment full = level(ContainmentLevel::PtraceSignalsAbstractUnix, 7, "Landlock ABI 7");
+  const Containment ptrace = level(ContainmentLevel::Ptrace, 2, "Landlock ABI 2 (< 6): ...");
+  const Containment none = level(ContainmentLevel::None, 0,
+                                 "no containment: Landlock is built into this kernel but not "
+                                 "enabled at boot (EOPNOTSUPP)");
+  for (auto floor : {ContainmentFloor::Full, ContainmentFloor::PtraceOnly, ContainmentFloor::None}) {
+    auto d = decideContainment(floor, full, "sandbox-strict");
+    EXPECT_TRUE(d.refusal.empty()) << d.refusal;
+    EXPECT_TRUE(d.warning.empty()) << "full containment is not weaker: " << d.warning;
+    EXPECT_EQ(d.planned.level, ContainmentLevel::PtraceSignalsAbstractUnix);
+  }
+  auto d = decideContainment(ContainmentFloor::Full, ptrace, "sandbox-strict");
+  EXPECT_NE(d.refusal.find("--containment ptrace-only"), std::string::npos) << d.refusal;
+  EXPECT_NE(d.refusal.find("ABI 2"), std::string::npos) << d.refusal;
+  EXPECT_EQ(d.refusal.find('\n'), std::string::npos) << "one line";
+  for (auto floor : {ContainmentFloor::PtraceOnly, ContainmentFloor::None}) {
+    d = decideContainment(floor, ptrace, "sandbox-strict");
+    EXPECT_TRUE(d.refusal.empty()) << d.refusal;
+    EXPECT_EQ(d.planned.level, ContainmentLevel::Ptrace);
+    EXPECT_NE(d.warning.find("signal"), std::string::npos) << "never silently weaker: " << d.warning;
+    EXPECT_NE(d.warning.find("abstract unix"), std::string::npos) << d.warning;
+  }
+  for (auto floor : {ContainmentFloor::Full, ContainmentFloor::PtraceOnly}) {
+    d = decideContainment(floor, none, "sandbox-strict");
+    EXPECT_NE(d.refusal.find("--containment none"), std::string::npos) << d.refusal;
+    EXPECT_NE(d.refusal.find("not enabled at boot"), std::string::npos) << "names the cause: "
+                                                                       << d.refusal;
+  }
+  d = decideContainment(ContainmentFloor::None, none, "sandbox-strict");
+  EXPECT_TRUE(d.refusal.empty()) << d.refusal;
+  EXPECT_NE(d.warning.find("ptrace"), std::string::npos) << d.warning;
+}
+
+}  // namespace
+}  // namespace extsys::launcher
