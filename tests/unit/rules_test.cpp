@@ -13,8 +13,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -350,6 +352,26 @@ TEST(CapabilityTable, LegacyOnlyMarksExactlyTheCallsArm64Lacks) {
       }
 #endif
     }
+  }
+}
+
+// The documentation lists what the table does: every route's syscall and
+// every capability is named in policies/README.md ("What strict mode
+// forbids"), so a route added here without its line there fails.
+TEST(CapabilityTable, PoliciesReadmeNamesEveryRoute) {
+  std::ifstream in(std::string(EXTSYS_SOURCE_ROOT) + "/policies/README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const size_t from = doc.find("### What strict mode forbids");
+  ASSERT_NE(from, std::string::npos);
+  const std::string section = doc.substr(from, doc.find("\n### ", from + 1) - from);
+  for (const auto& route : policy::strict::routes()) {
+    EXPECT_NE(section.find("`" + std::string(route.syscall) + "`"), std::string::npos)
+        << route.syscall;
+    EXPECT_NE(section.find(std::string("**") + policy::strict::name(route.capability)),
+              std::string::npos)
+        << policy::strict::name(route.capability);
   }
 }
 
