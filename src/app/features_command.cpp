@@ -14,6 +14,8 @@
 #include "kernel/discovery/current_features.h"
 #include "kernel/features/features_json.h"
 #include "kernel/abi/flag_names.h"
+#include "filter/rules.h"
+#include "launcher/containment.h"
 #include "launcher/process_model.h"
 
 namespace extsys::app {
@@ -32,6 +34,38 @@ nlohmann::json modelJson(const ModelView& v) {
           {"yama_ptrace_scope",
            v.access.yamaScope ? nlohmann::json(*v.access.yamaScope) : nlohmann::json(nullptr)},
           {"cap_sys_ptrace", v.access.capSysPtrace}};
+}
+
+// What `extsys run --policy P` would do about a supervisor and containment.
+struct RunView {
+  bool strict = false;
+  bool supervised = true;
+  launcher::ContainmentDecision containment;
+
+  explicit RunView(const policy::EffectivePolicy& e)
+      : strict(e.mode == policy::EnforceMode::Strict),
+        supervised(!strict || filter::buildRules(e).notifies()) {
+    if (strict)
+      containment = launcher::decideContainment(e.containment, launcher::probeContainment(), e.name);
+  }
+  std::string level() const {
+    if (!strict)
+      return "none";
+    return containment.refusal.empty() ? launcher::containmentLevelName(containment.planned.level)
+                                       : "refused";
+  }
+};
+
+nlohmann::json runJson(const policy::EffectivePolicy& e, const RunView& v) {
+  nlohmann::json j{{"supervisor", v.supervised}};
+  if (v.strict)
+    j["containment"] = {{"accepts", policy::name(e.containment)},
+                        {"level", v.level()},
+                        {"landlock_abi", v.containment.planned.landlockAbi},
+                        {"reason", v.containment.planned.reason},
+                        {"refusal", v.containment.refusal},
+                        {"warning", v.containment.warning}};
+  return j;
 }
 
 using kernel::SyscallId;
@@ -122,8 +156,23 @@ void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e
               "SYNC_WAKE_UP %s\n",
               yn(n.listener), yn(n.pollhup), yn(n.addfd), yn(n.addfdSend), yn(n.waitKillableRecv),
               yn(n.syncWakeUp));
-  std::printf("\nProcess model of `extsys run` for this user: %s\n  %s\n", mv.model().c_str(),
-              mv.choice.reason.c_str());
+  const RunView rv(e);
+  if (!rv.supervised) {
+    std::printf("\nNo supervisor under `extsys run --policy %s`: its filter notifies nothing "
+                "(every call is decided in BPF); PROGRAM runs in place, with no extsys process "
+                "beside it\n", e.name.c_str());
+  } else {
+    std::printf("\nProcess model of `extsys run` for this user: %s\n  %s\n", mv.model().c_str(),
+                mv.choice.reason.c_str());
+  }
+  if (rv.strict) {
+    const auto& c = rv.containment;
+    std::printf("\nContainment under `extsys run --policy %s` (accepts %s): %s\n  %s\n",
+                e.name.c_str(), policy::name(e.containment), rv.level().c_str(),
+                c.refusal.empty() ? c.planned.reason.c_str() : c.refusal.c_str());
+    if (!c.warning.empty())
+      std::printf("  weaker: %s\n", c.warning.c_str());
+  }
 }
 
 }  // namespace
@@ -181,7 +230,8 @@ int featuresCommand(const FeaturesOptions& o) {
       j["policy"] = {{"name", policy->name},
                      {"mode", policy::name(effective->mode)},
                      {"probe_errno", effective->probeErrno},
-                     {"syscalls", ps}};
+                     {"syscalls", ps},
+                     {"run", runJson(*effective, RunView(*effective))}};
     }
     j["extsys_version"] = EXTSYS_VERSION;
     j["process_model"] = modelJson(ModelView{});

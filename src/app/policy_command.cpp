@@ -22,6 +22,32 @@ namespace extsys::app {
 
 using kernel::SyscallId;
 
+namespace {
+
+// "arg3 with any of 0xc00, arg0 != 0", or "(always)".
+std::string describeChecks(const policy::ArgRule& r) {
+  std::string out;
+  for (const auto& c : r.checks) {
+    if (!out.empty())
+      out += ", ";
+    const std::string arg = "arg" + std::to_string(c.arg);
+    switch (c.test) {
+      case policy::ArgTest::AnyBitOf:
+        out += arg + " with any of " + kernel::hex64(c.value);
+        break;
+      case policy::ArgTest::Low32Eq:
+        out += arg + " == " + kernel::hex64(c.value) + " (low 32 bits)";
+        break;
+      case policy::ArgTest::NonZero:
+        out += arg + " != 0";
+        break;
+    }
+  }
+  return out.empty() ? "(always)" : out;
+}
+
+}  // namespace
+
 void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
                     const kernel::KernelFeatures& k) {
   std::printf("policy %s%s%s\n", p.name.c_str(), p.path.empty() ? " (built in)" : "",
@@ -33,6 +59,9 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
                            std::to_string(e.persona->minor))
                               .c_str()
                         : "");
+  if (e.mode == policy::EnforceMode::Strict)
+    std::printf("  containment: at least %s (what this kernel gives: extsys features --policy)\n",
+                policy::name(e.containment));
   const kernel::ProbeAnswers kernelAnswers = kernel::buildAnswers(k);
   for (const auto& d : kernel::syscallTable()) {
     const auto& decided = e.of(d.id);
@@ -75,9 +104,8 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
     }
   }
   for (const auto& r : e.argRules)
-    std::printf("  BPF: %s arg%u with any of %s -> %s  # %s\n", r.syscall.c_str(), r.arg,
-                r.forbidden ? kernel::hex64(r.forbidden).c_str() : "(always)", errnoName(r.err),
-                r.why.c_str());
+    std::printf("  BPF: %s %s -> %s  [%s] # %s\n", r.syscall.c_str(), describeChecks(r).c_str(),
+                errnoName(r.err), r.capability.c_str(), r.why.c_str());
   if (!e.enosys.empty()) {
     std::printf("  BPF: ENOSYS for");
     for (const auto& s : e.enosys)

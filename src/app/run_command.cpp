@@ -3,8 +3,10 @@
 #include "app/run_command.h"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 
 #include "app/policy_files.h"
@@ -30,6 +32,12 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
     h.ready(e);
     return 1;
   };
+  // Not dumpable, before PROGRAM exists: a same-uid PROGRAM cannot ptrace the
+  // supervisor, read or write its memory (process_vm_*, /proc/PID/mem) or
+  // take its fds (pidfd_getfd). Signals are not covered by this; see
+  // launcher/containment.h.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    return fail(Error::fromErrno(errno, "prctl(PR_SET_DUMPABLE, 0)"));
   supervisor::SupervisorOptions so = supervisorOptions(o.supervisor, kernelHasSyncWakeUp);
   so.auditPath = o.audit;
   auto sup = supervisor::Supervisor::create(std::move(effective), so);
@@ -112,6 +120,14 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       "            exits with PROGRAM's status (death by a signal included).\n"
       "  With ptrace_scope=2 (and no CAP_SYS_PTRACE) or 3 no model can answer probes:\n"
       "  extsys exits 125 unless a model is forced.\n\n"
+      "Strict policies (sandbox-strict) are a sandbox: PROGRAM runs in a Landlock domain\n"
+      "that keeps it from ptrace, /proc/PID/mem, process_vm_*, pidfd_getfd, signals and\n"
+      "abstract unix sockets to any process outside its own tree (Landlock ABI 6, Linux\n"
+      "6.12). On Landlock ABI 1-5 only the ptrace-class part holds: extsys refuses to\n"
+      "start (125) unless --containment ptrace-only; without Landlock, unless\n"
+      "--containment none. A weaker containment is always logged. A policy whose filter\n"
+      "notifies nothing (sandbox-strict) runs without a supervisor: PROGRAM execs in\n"
+      "place and nothing of extsys stays behind. See policies/README.md.\n\n"
       "no_new_privs is set only where the kernel requires it to install the filter\n"
       "(no CAP_SYS_ADMIN) and under a strict policy; root with a cooperative policy\n"
       "runs set-id programs normally, and --nested=passthrough never sets it.\n\n"
@@ -153,6 +169,11 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
                   "auto (default: from Yama's ptrace_scope and CAP_SYS_PTRACE), in-place or "
                   "ancestor (see below)")
       ->check(CLI::IsMember({"auto", "in-place", "ancestor"}));
+  run->add_option("--containment", o.containment,
+                  "strict policies: the weakest containment to accept where the kernel gives "
+                  "less - full (default), ptrace-only or none (see below); overrides the "
+                  "policy's containment key")
+      ->check(CLI::IsMember({"full", "ptrace-only", "none"}));
   run->add_flag("--no-cache", o.noCache,
                "discover the kernel's features again instead of using the per-boot cache");
   addSupervisorFlags(run, o.supervisor, "at once");
@@ -199,6 +220,12 @@ int runCommand(RunOptions o) {
   auto policy = loadPolicyArg(o.policy);
   if (!policy)
     return policyError(policy.error().message());  // nothing started
+  if (!o.containment.empty()) {
+    if (policy->mode != policy::EnforceMode::Strict)
+      return fatal(kExitUsage, "run: --containment applies to strict policies; policy " +
+                                   policy->name + " is cooperative (not a sandbox: nothing to contain)");
+    policy->containment = *policy::parseContainmentFloor(o.containment);  // checked by CLI11
+  }
   o.logFile = absolutePath(o.logFile);
   o.audit = absolutePath(o.audit);
   // Opened here as the supervisor will open them, so that a path that cannot
@@ -208,18 +235,6 @@ int runCommand(RunOptions o) {
     if (auto st = checkOutputFile(*path); !st)
       return fatal(launcher::kExitLauncherFailed, st.error().message());
 
-  const launcher::ModelChoice choice =
-      launcher::chooseProcessModel(*request, launcher::currentPtraceAccess());
-  if (!choice.model)
-    return fatal(launcher::kExitLauncherFailed, "run: " + choice.reason);
-  // With a log file, the supervisor says it there (extsys's stderr is
-  // PROGRAM's).
-  const std::string modelLine =
-      fmt::format("process model: {} ({})", launcher::name(*choice.model), choice.reason);
-  if (o.logFile.empty() || o.logFile == "-")
-    log::app().info("{}", modelLine);
-  if (!choice.warning.empty())
-    log::app().warn("{}", choice.warning);
   auto lookup = kernel::currentKernelFeatures(
       o.noCache ? kernel::CacheMode::Bypass : kernel::CacheMode::Use, EXTSYS_VERSION);
   if (!lookup)
@@ -239,14 +254,49 @@ int runCommand(RunOptions o) {
   spec.argv = o.command;
   spec.nested = o.nested == "passthrough" ? launcher::NestedMode::Passthrough
                                           : launcher::NestedMode::Fail;
-  spec.model = *choice.model;
+  const filter::RuleSet rules = filter::buildRules(*effective);
+  // A strict policy whose filter notifies nothing needs no supervisor: no
+  // process of extsys stays, so there is none to attack either.
+  spec.supervised = rules.notifies() || effective->mode != policy::EnforceMode::Strict;
+  std::string modelLine;
+  if (spec.supervised) {
+    const launcher::ModelChoice choice =
+        launcher::chooseProcessModel(*request, launcher::currentPtraceAccess());
+    if (!choice.model)
+      return fatal(launcher::kExitLauncherFailed, "run: " + choice.reason);
+    spec.model = *choice.model;
+    // With a log file, the supervisor says it there (extsys's stderr is
+    // PROGRAM's).
+    modelLine = fmt::format("process model: {} ({})", launcher::name(spec.model), choice.reason);
+    if (o.logFile.empty() || o.logFile == "-")
+      log::app().info("{}", modelLine);
+    if (!choice.warning.empty())
+      log::app().warn("{}", choice.warning);
+  } else {
+    log::app().info("no supervisor: policy {} decides every call in BPF (its filter notifies "
+                    "nothing); {} runs in place", effective->name, o.command.front());
+    if (!o.audit.empty())
+      log::app().warn("--audit {}: policy {} has no supervisor, so there are no decisions to "
+                      "record (nothing is written)", o.audit, effective->name);
+  }
+  if (effective->mode == policy::EnforceMode::Strict) {
+    const auto d = launcher::decideContainment(effective->containment,
+                                               launcher::probeContainment(), effective->name);
+    if (!d.refusal.empty())
+      return fatal(launcher::kExitLauncherFailed, "run: " + d.refusal);
+    if (!d.warning.empty())
+      log::app().warn("{}", d.warning);
+    log::app().info("containment: {} ({})", launcher::containmentLevelName(d.planned.level),
+                    d.planned.reason);
+    spec.containment = d.planned.level;
+  }
   // A strict policy is a sandbox: set-id programs must not gain privileges
   // in it. Otherwise only where the kernel demands it.
   spec.noNewPrivs = effective->mode == policy::EnforceMode::Strict
                         ? launcher::NoNewPrivs::Always
                         : launcher::NoNewPrivs::WhenRequired;
   spec.frontLog = o.logFile;
-  auto program = filter::buildFilter(*effective);
+  auto program = filter::buildFilter(rules);
   if (!program)
     return fatal(launcher::kExitLauncherFailed,
                  "cannot build the seccomp filter: " + program.error().message());

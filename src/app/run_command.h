@@ -21,6 +21,7 @@ struct RunOptions {
   std::string logFile;
   std::string nested = "fail";
   std::string processModel = "auto";
+  std::string containment;  // "" = the policy's (strict only)
   SupervisorFlags supervisor;
   bool noCache = false;
   std::vector<std::string> command;

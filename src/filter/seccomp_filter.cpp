@@ -32,6 +32,7 @@ uint32_t seccompAction(const Action& a) {
 scmp_compare seccompOp(CmpOp op) {
   switch (op) {
     case CmpOp::MaskedEq: return SCMP_CMP_MASKED_EQ;
+    case CmpOp::Ne: return SCMP_CMP_NE;
   }
   return _SCMP_CMP_MIN;
 }
@@ -40,11 +41,16 @@ Status addRule(Ctx& ctx, const Rule& r) {
   const int nr = kernel::nativeSyscallNr(r.syscall);
   if (nr < 0)
     return Error(ENOSYS, "libseccomp does not know syscall '" + r.syscall + "'");
-  // 64-bit masked compares: libseccomp tests the high word and skips the
-  // low word when its mask is 0.
+  // 64-bit compares: libseccomp tests the high and the low word, and skips
+  // a word whose mask is 0 (a 32-bit equality tests the low word only).
+  // SCMP_CMP_NE takes the value in datum_a.
   std::vector<scmp_arg_cmp> cmps;
-  for (const auto& c : r.conditions)
-    cmps.push_back({c.arg, seccompOp(c.op), c.mask, c.value});
+  for (const auto& c : r.conditions) {
+    if (c.op == CmpOp::Ne)
+      cmps.push_back({c.arg, SCMP_CMP_NE, c.value, 0});
+    else
+      cmps.push_back({c.arg, seccompOp(c.op), c.mask, c.value});
+  }
   int rc = seccomp_rule_add_exact_array(ctx.get(), seccompAction(r.action), nr,
                                         static_cast<unsigned>(cmps.size()),
                                         cmps.empty() ? nullptr : cmps.data());

@@ -8,6 +8,7 @@
 #include "kernel/abi/uapi_compat.h"
 #include "kernel/abi/uapi_flags.h"
 #include "policy/policy.h"
+#include "policy/strict.h"
 
 namespace extsys::policy {
 
@@ -32,6 +33,21 @@ const char* name(CallMode m) {
 const char* name(EnforceMode m) {
   return m == EnforceMode::Strict ? "strict" : "cooperative";
 }
+const char* name(ContainmentFloor f) {
+  switch (f) {
+    case ContainmentFloor::Full: return "full";
+    case ContainmentFloor::PtraceOnly: return "ptrace-only";
+    case ContainmentFloor::None: return "none";
+  }
+  return "?";
+}
+Result<ContainmentFloor> parseContainmentFloor(std::string_view text) {
+  for (auto f : {ContainmentFloor::Full, ContainmentFloor::PtraceOnly, ContainmentFloor::None})
+    if (text == name(f))
+      return f;
+  return Error(EINVAL, "containment must be \"full\", \"ptrace-only\" or \"none\", not \"" +
+                           std::string(text) + "\"");
+}
 
 Policy defaultPolicy() { return Policy{}; }
 
@@ -55,28 +71,6 @@ void maskImageField(kernel::ProbeAnswer& a, size_t field, uint64_t mask) {
   std::memcpy(&v, a.image.data() + f.offset, 8);
   v &= mask;
   std::memcpy(a.image.data() + f.offset, &v, 8);
-}
-
-// MOUNT_ATTR_* bits -> the MS_* flags mount(2) uses for the same attribute.
-uint64_t msFlagsFor(uint64_t forbiddenAttrs) {
-  using namespace uapi;
-  struct Same {
-    uint64_t attr, ms;
-  };
-  static constexpr Same kSame[] = {
-      {kMountAttrRdonly, kMsRdonly},       {kMountAttrNosuid, kMsNosuid},
-      {kMountAttrNodev, kMsNodev},         {kMountAttrNoexec, kMsNoexec},
-      {kMountAttrNoatime, kMsNoatime},     {kMountAttrStrictatime, kMsStrictatime},
-      {kMountAttrNodiratime, kMsNodiratime}, {kMountAttrNosymfollow, kMsNosymfollow},
-  };
-  uint64_t ms = 0;
-  for (const auto& s : kSame)
-    if (forbiddenAttrs & s.attr)
-      ms |= s.ms;
-  // MOUNT_ATTR_RELATIME is 0: forbidding it means forbidding the whole field.
-  if ((forbiddenAttrs & kMountAttrAtime) == kMountAttrAtime)
-    ms |= kMsRelatime;
-  return ms;
 }
 
 // The persona's view of the kernel: only what both have.
@@ -134,67 +128,6 @@ bool restrictsKernel(const kernel::KernelFeatures& k, SyscallId id, const Effect
   return kernelLimits.maxStructSize > decided.maxStructSize;
 }
 
-uint64_t allowed(const EffectiveSyscall& decided, SyscallId id, std::string_view field) {
-  return decided.allow[fieldIndex(id, field)];
-}
-
-// Strict mode: a restriction that would need target memory becomes "hide"
-// plus register-level rules on the legacy calls a libc falls back to.
-void translateStrict(SyscallId id, EffectiveSyscall& decided, EffectivePolicy& e) {
-  decided.call = CallMode::Hide;
-  decided.probe = ProbeMode::Hide;
-  const int err = decided.denyErrno;
-  switch (id) {
-    case SyscallId::Openat2: {
-      // openat(2)'s flags are an int and unknown bits are ignored there, so
-      // only the known ones are ever forbidden.
-      const uint64_t flags = uapi::kValidOpenFlags & ~allowed(decided, id, "flags");
-      const uint64_t mode = uapi::kModeBits & ~allowed(decided, id, "mode");
-      if (flags) {
-        e.argRules.push_back({"openat", 2, flags, err, "openat2 restricted: same open flags"});
-        e.argRules.push_back({"open", 1, flags, err, "openat2 restricted: same open flags"});
-        e.argRules.push_back({"open_by_handle_at", 2, flags, err, "openat2 restricted: same open flags"});
-        if (flags & (uapi::kOCreat | uapi::kOWronly | uapi::kOTrunc))
-          e.argRules.push_back({"creat", 0, 0, err, "creat implies O_CREAT|O_WRONLY|O_TRUNC"});
-      }
-      if (mode) {
-        e.argRules.push_back({"openat", 3, mode, err, "openat2 restricted: same mode bits"});
-        e.argRules.push_back({"open", 2, mode, err, "openat2 restricted: same mode bits"});
-        e.argRules.push_back({"creat", 1, mode, err, "openat2 restricted: same mode bits"});
-      }
-      e.notes.push_back("openat2 is hidden (ENOSYS): a supervisor cannot open files on a "
-                        "caller's behalf faithfully, so opens fall back to openat(2), whose "
-                        "flags are checked in BPF; RESOLVE_* confinement is not available");
-      break;
-    }
-    case SyscallId::Clone3: {
-      const uint64_t forbidden = ~allowed(decided, id, "flags") & uapi::kCloneLegacyFlags;
-      // clone(2) carries the exit signal in its low byte: never a flag.
-      if (const uint64_t cloneFlags = forbidden & ~uapi::kCsignal)
-        e.argRules.push_back({"clone", 0, cloneFlags, err, "clone3 restricted: same flags"});
-      if (forbidden & uapi::kUnshareFlags)
-        e.argRules.push_back({"unshare", 0, forbidden & uapi::kUnshareFlags, err,
-                              "clone3 restricted: same namespace flags"});
-      e.notes.push_back("clone3 is hidden (ENOSYS): its flags live in memory, so libc falls "
-                        "back to clone(2), whose flags are checked in BPF");
-      break;
-    }
-    case SyscallId::MountSetattr: {
-      const uint64_t attrs = uapi::kKnownMountAttrs & ~allowed(decided, id, "attr_set");
-      const uint64_t prop = uapi::kMountPropagationFlags & ~allowed(decided, id, "propagation");
-      const uint64_t ms = msFlagsFor(attrs) | prop;
-      if (ms)
-        e.argRules.push_back({"mount", 3, ms, err, "mount_setattr restricted: same attributes"});
-      if (attrs)
-        e.argRules.push_back({"fsmount", 2, attrs, err, "mount_setattr restricted: same attributes"});
-      e.enosys.push_back("open_tree_attr");  // takes the same struct mount_attr (6.15)
-      e.notes.push_back("mount_setattr and open_tree_attr are hidden (ENOSYS): their attributes "
-                        "live in memory; mount(2) and fsmount(2) flags are checked in BPF");
-      break;
-    }
-  }
-}
-
 }  // namespace
 
 Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatures& k) {
@@ -241,17 +174,13 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
       maskImageField(answer, f, advertised);
     }
     if (decided.call == CallMode::Restrict && p.mode == EnforceMode::Strict)
-      translateStrict(d.id, decided, e);
+      strict::translate(d.id, decided, e);
   }
   for (const auto& h : p.hide)
     e.enosys.push_back(h);
   if (p.mode == EnforceMode::Strict) {
-    // io_uring runs opens (IORING_OP_OPENAT2) and more without seccomp.
-    for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register"})
-      e.enosys.push_back(s);
-    e.foreignAbisEnosys = true;
-    e.notes.push_back("io_uring and the i386/x32 ABIs are closed (ENOSYS): their calls would "
-                      "bypass these rules");
+    strict::closeSideDoors(e);
+    e.containment = p.containment.value_or(ContainmentFloor::Full);
   }
   std::sort(e.enosys.begin(), e.enosys.end());
   e.enosys.erase(std::unique(e.enosys.begin(), e.enosys.end()), e.enosys.end());

@@ -51,6 +51,11 @@ public:
         p.probeErrno = static_cast<int>(v);
       } else if (k == "hide") {
         p.hide = hideList(node, key);
+      } else if (k == "containment") {
+        auto floor = parseContainmentFloor(string(node, key));
+        if (!floor)
+          fail(node, floor.error().message());
+        p.containment = *floor;
       } else if (auto id = kernel::syscallByName(k)) {
         const toml::table* t = node.as_table();
         if (t == nullptr)
@@ -58,7 +63,7 @@ public:
         p.syscalls[static_cast<size_t>(*id)] = syscall(*id, *t);
       } else {
         fail(key, "unknown key '" + k + "' (expected description, mode, persona, probe_errno, "
-                  "hide, [openat2], [clone3] or [mount_setattr])");
+                  "hide, containment, [openat2], [clone3] or [mount_setattr])");
       }
     }
     checkAgainstPersona(p, root);
@@ -320,8 +325,12 @@ private:
   }
 
   void checkStrict(const Policy& p, const toml::table& root) {
-    if (p.mode != EnforceMode::Strict)
+    if (p.mode != EnforceMode::Strict) {
+      if (p.containment)
+        fail(*root.get("containment"), "containment needs mode = \"strict\" (cooperative "
+                                       "policies contain nothing)");
       return;
+    }
     for (const auto& d : kernel::syscallTable()) {
       const SyscallPolicy& written = p.syscalls[static_cast<size_t>(d.id)];
       const CallMode call = written.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);

@@ -161,8 +161,14 @@ void checkEffective(const Policy& p, const KernelFeatures& k, const EffectivePol
   for (const auto& r : e.argRules) {
     require(r.err == EINVAL || r.err == EPERM, "register rule errno not EINVAL/EPERM",
             where + " " + r.syscall);
-    require(r.arg < 6, "register rule on an argument that does not exist", where + " " + r.syscall);
-    require(r.forbidden != 0 || r.syscall == "creat", "register rule forbids nothing",
+    require(!r.capability.empty(), "register rule names no capability", where + " " + r.syscall);
+    for (const auto& c : r.checks) {
+      require(c.arg < 6, "register rule on an argument that does not exist",
+              where + " " + r.syscall);
+      require(c.test != extsys::policy::ArgTest::AnyBitOf || c.value != 0,
+              "register rule forbids nothing", where + " " + r.syscall);
+    }
+    require(!r.checks.empty() || r.syscall == "creat", "register rule refuses every call",
             where + " " + r.syscall);
   }
 }

@@ -72,6 +72,21 @@ TEST(Features, PolicyViewValidatesAndShowsWhatIsHidden) {
   EXPECT_NE(r.out.find("(hidden by the policy)"), std::string::npos) << r.out;
 }
 
+// A strict policy's run: no supervisor (sandbox-strict notifies nothing) and
+// the containment this kernel gives, as the schema describes them.
+TEST(Features, StrictPolicyShowsContainmentAndNoSupervisor) {
+  RunResult r = run({{binary("EXTSYS"), "features", "--json", "--policy", "sandbox-strict"}, {},
+                     60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_EQ(validate(r.out).exitCode(), 0);
+  EXPECT_NE(r.out.find("\"supervisor\": false"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"accepts\": \"full\""), std::string::npos) << r.out;
+  r = run({{binary("EXTSYS"), "features", "--json", "--policy", "kernel-5.10"}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_NE(r.out.find("\"supervisor\": true"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\"containment\""), std::string::npos) << "cooperative: none\n" << r.out;
+}
+
 TEST(Features, SecondRunHitsTheCache) {
   if (geteuid() != 0)
     GTEST_SKIP() << "the root cache lives in /run/extsys";

@@ -294,7 +294,10 @@ TEST_P(Contract, NoNewPrivsOnlyWhereRequired) {
     RunResult r = run({extsys(show), {}, 30, {}});
     ASSERT_EQ(r.exitCode(), 0) << r.describe();
     EXPECT_EQ(noNewPrivs(r.out), "\t0") << "root, default policy: set-id programs work as usual";
-    r = run({extsys(show, {"--policy", binary("TEST_POLICIES") + "/strict-race.toml"}), {}, 30, {}});
+    std::vector<std::string> strict{"--policy", binary("TEST_POLICIES") + "/strict-race.toml"};
+    for (const auto& a : strictOptIn())
+      strict.push_back(a);
+    r = run({extsys(show, strict), {}, 30, {}});
     ASSERT_EQ(r.exitCode(), 0) << r.describe();
     EXPECT_EQ(noNewPrivs(r.out), "\t1") << "a strict policy is a sandbox";
     // Root inside root: the inner run passes through without setting it.

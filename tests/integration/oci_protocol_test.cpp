@@ -166,10 +166,14 @@ std::string runtimePfc(const json& s) {
         act == "SCMP_ACT_ERRNO" ? SCMP_ACT_ERRNO(r["errnoRet"].get<uint16_t>()) : action(act);
     EXPECT_NE(a, 0u) << act;
     std::vector<scmp_arg_cmp> cmps;
+    // As runc and crun read an argument: value and valueTwo (default 0) are
+    // libseccomp's datum_a and datum_b.
     for (const auto& c : r.value("args", json::array())) {
-      EXPECT_EQ(c["op"], "SCMP_CMP_MASKED_EQ");
-      cmps.push_back({c["index"].get<unsigned>(), SCMP_CMP_MASKED_EQ, c["value"].get<uint64_t>(),
-                      c["valueTwo"].get<uint64_t>()});
+      const std::string op = c["op"];
+      EXPECT_TRUE(op == "SCMP_CMP_MASKED_EQ" || op == "SCMP_CMP_NE") << op;
+      cmps.push_back({c["index"].get<unsigned>(),
+                      op == "SCMP_CMP_NE" ? SCMP_CMP_NE : SCMP_CMP_MASKED_EQ,
+                      c["value"].get<uint64_t>(), c.value("valueTwo", uint64_t{0})});
     }
     for (const auto& n : r["names"]) {
       // A runtime with a newer libseccomp knows what extsys's table knows.

@@ -409,13 +409,15 @@ World& world() {
   w.rootfs = w.dir + "/rootfs";
   for (const char* d : {"proc", "dev", "sys", "tmp"})
     fs::create_directories(w.rootfs + "/" + d);
-  // The static probe binary is the rootfs; policy_cases and sleep (dynamic)
-  // bring their libraries.
+  // The static probe binary is the rootfs; policy_cases, escape_cases and
+  // sleep (dynamic) bring their libraries.
   copyInto(w.rootfs, binary("PROBE_CASES_STATIC"), "/probe_cases");
   copyInto(w.rootfs, binary("POLICY_CASES"), "/policy_cases");
+  copyInto(w.rootfs, binary("ESCAPE_CASES"), "/escape_cases");
   const std::string sleepBin = which("sleep");
   copyInto(w.rootfs, sleepBin, "/sleep");
-  for (const auto& bin : {std::string(binary("POLICY_CASES")), sleepBin})
+  for (const auto& bin :
+       {std::string(binary("POLICY_CASES")), std::string(binary("ESCAPE_CASES")), sleepBin})
     for (const auto& lib : sharedLibs(bin))
       copyInto(w.rootfs, lib, lib);
   std::ofstream(w.dir + "/empty").close();

@@ -108,6 +108,29 @@ TEST(ProbeFilter, MatchesGoldenDump) {
   EXPECT_EQ(*pfc, want.str()) << "the filter changed; if on purpose, regenerate " << path;
 }
 
+// sandbox-strict's exact program on 6.18: how libseccomp compares each
+// route - the low word only for nstype and the ioctl request (the kernel
+// reads an int), both words for prlimit64's pid and new limit, one bit per
+// mode and flag rule. Regenerate as above.
+TEST(StrictFilter, SandboxStrictMatchesGoldenDump) {
+  auto p = policy::loadPolicyFile(std::string(EXTSYS_SOURCE_ROOT) + "/policies/sandbox-strict.toml");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  auto e = policy::makeEffective(*p, kernel::featuresForVersion({6, 18, 0}));
+  ASSERT_TRUE(e.ok()) << e.error().message();
+  auto pfc = filterPfc(*e);
+  ASSERT_TRUE(pfc.ok()) << pfc.error().message();
+  const std::string path = std::string(EXTSYS_GOLDEN_DIR) + "/x86_64/sandbox_strict.pfc";
+  if (std::getenv("EXTSYS_REGEN_GOLDEN")) {
+    std::ofstream(path) << *pfc;
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "missing golden file " << path;
+  std::stringstream want;
+  want << in.rdbuf();
+  EXPECT_EQ(*pfc, want.str()) << "the filter changed; if on purpose, regenerate " << path;
+}
+
 TEST(ProbeFilter, ResolvesEveryDescriptor) {
   for (const auto& d : kernel::syscallTable())
     EXPECT_GT(kernel::nativeSyscallNr(d.name), 0) << d.name;
@@ -130,6 +153,11 @@ constexpr const char* kStrict =
     "[clone3]\ncall = \"restrict\"\ndeny_errno = \"EPERM\"\n[clone3.forbid]\nflags = [\"CLONE_NEWUSER\"]\n"
     "[openat2]\ncall = \"restrict\"\n[openat2.forbid]\nflags = [\"O_RDWR\"]\n"
     "[mount_setattr]\ncall = \"restrict\"\n[mount_setattr.allow]\nattr_set = \"none\"\n";
+
+constexpr const char* kSetid =
+    "mode = \"strict\"\n"
+    "[openat2]\ncall = \"restrict\"\ndeny_errno = \"EPERM\"\n"
+    "[openat2.forbid]\nmode = [\"S_ISUID\", \"S_ISGID\"]\n";
 
 constexpr const char* kCooperative =
     "[clone3]\ncall = \"restrict\"\n[clone3.forbid]\nflags = [\"CLONE_NEWUSER\"]\n"
@@ -178,7 +206,42 @@ INSTANTIATE_TEST_SUITE_P(
         PolicyRow{"strict_open_rdwr", kStrict, kX64, SYS_open, {0, 2, 0, 0, 0, 0}, kEinval},
         PolicyRow{"strict_mount_rdonly", kStrict, kX64, SYS_mount, {0, 0, 0, 1, 0, 0}, kEinval},
         PolicyRow{"strict_mount_private", kStrict, kX64, SYS_mount, {0, 0, 0, 0x40000, 0, 0}, kAllow},
-        PolicyRow{"strict_fsmount_rdonly", kStrict, kX64, SYS_fsmount, {0, 0, 1, 0, 0, 0}, kEinval},
+        PolicyRow{"strict_fsmount_hidden", kStrict, kX64, SYS_fsmount, {0, 0, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_fspick_hidden", kStrict, kX64, SYS_fspick, {0, 0, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_mount_remount", kStrict, kX64, SYS_mount, {0, 0, 0, 0x20, 0, 0}, kEinval},
+        PolicyRow{"strict_mount_remount_bind", kStrict, kX64, SYS_mount, {0, 0, 0, 0x1020, 0, 0}, kEinval},
+        PolicyRow{"strict_mount_bind", kStrict, kX64, SYS_mount, {0, 0, 0, 0x1000, 0, 0}, kAllow},
+        // setns: nstype is an int; 1<<32 is 0 to the kernel (joins any type).
+        PolicyRow{"strict_setns_newuser", kStrict, kX64, SYS_setns, {3, 0x10000000, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_setns_zero", kStrict, kX64, SYS_setns, {3, 0, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_setns_high_bits_are_zero", kStrict, kX64, SYS_setns, {3, 1ULL << 32, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_setns_newuser_high_bits", kStrict, kX64, SYS_setns, {3, (1ULL << 32) | 0x10000000, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_setns_newnet", kStrict, kX64, SYS_setns, {3, 0x40000000, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_setns_newnet_high_bits", kStrict, kX64, SYS_setns, {3, (1ULL << 32) | 0x40000000, 0, 0, 0, 0}, kAllow},
+        // ioctl: the request is an unsigned int.
+        PolicyRow{"strict_ioctl_tiocsti", kStrict, kX64, SYS_ioctl, {0, 0x5412, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_ioctl_tiocsti_high_bits", kStrict, kX64, SYS_ioctl, {0, (1ULL << 32) | 0x5412, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_ioctl_tioclinux", kStrict, kX64, SYS_ioctl, {0, 0x541C, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_ioctl_tcgets", kStrict, kX64, SYS_ioctl, {0, 0x5401, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_ioctl_tiocsti_plus_one", kStrict, kX64, SYS_ioctl, {0, 0x5413, 0, 0, 0, 0}, kAllow},
+        // prlimit64(pid, resource, new, old): only setting another's limits.
+        PolicyRow{"strict_prlimit_other_set", kStrict, kX64, SYS_prlimit64, {1234, 7, 0x7ffc0000, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_prlimit_other_read", kStrict, kX64, SYS_prlimit64, {1234, 7, 0, 0x7ffc0000, 0, 0}, kAllow},
+        PolicyRow{"strict_prlimit_self_set", kStrict, kX64, SYS_prlimit64, {0, 7, 0x7ffc0000, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_prlimit_high_pid_set", kStrict, kX64, SYS_prlimit64, {1ULL << 32, 7, 0x7ffc0000, 0, 0, 0}, kEperm},
+        // Set-id files: every call that sets a mode (umode_t: low bits).
+        PolicyRow{"setid_chmod_suid", kSetid, kX64, SYS_chmod, {0, 04755, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_chmod_plain", kSetid, kX64, SYS_chmod, {0, 0755, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"setid_fchmod_sgid", kSetid, kX64, SYS_fchmod, {3, 02755, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_fchmod_high_bits", kSetid, kX64, SYS_fchmod, {3, (1ULL << 40) | 0755, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"setid_fchmodat_suid", kSetid, kX64, SYS_fchmodat, {0, 0, 04755, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_fchmodat2_suid", kSetid, kX64, 452, {0, 0, 04755, 0x1000, 0, 0}, kEperm},
+        PolicyRow{"setid_mknod_suid", kSetid, kX64, SYS_mknod, {0, 0100000 | 04755, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_mknodat_sgid", kSetid, kX64, SYS_mknodat, {0, 0, 0100000 | 02755, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_mknodat_plain", kSetid, kX64, SYS_mknodat, {0, 0, 0100000 | 0755, 0, 0, 0}, kAllow},
+        PolicyRow{"setid_creat_suid", kSetid, kX64, SYS_creat, {0, 04755, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_openat_suid", kSetid, kX64, SYS_openat, {0, 0, 0x41, 04755, 0, 0}, kEperm},
+        PolicyRow{"setid_mkdir_setgid_ignored", kSetid, kX64, SYS_mkdir, {0, 02755, 0, 0, 0, 0}, kAllow},
         PolicyRow{"strict_mount_setattr_hidden", kStrict, kX64, SYS_mount_setattr, {0, 0, 0, 0, 32, 0}, kEnosys},
         PolicyRow{"strict_open_tree_attr_hidden", kStrict, kX64, 467, {0, 0, 0, 0, 32, 0}, kEnosys},
         PolicyRow{"strict_io_uring_setup", kStrict, kX64, SYS_io_uring_setup, {1, 0, 0, 0, 0, 0}, kEnosys},

@@ -61,7 +61,12 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"hide_unknown", "hide = [\"nosuchcall\"]", "t.toml:1:9: hide: unknown syscall 'nosuchcall'"},
         Case{"hide_described", "hide = [\"clone3\"]", "t.toml:1:9: hide: use [clone3] call = \"hide\" for clone3"},
         Case{"hide_type", "hide = \"x\"", "t.toml:1:8: 'hide' must be an array of syscall names"},
-        Case{"unknown_top", "\n  colour = 1", "t.toml:2:3: unknown key 'colour' (expected description, mode, persona, probe_errno, hide, [openat2], [clone3] or [mount_setattr])"},
+        Case{"containment", "mode = \"strict\"\ncontainment = \"ptrace-only\"", ""},
+        Case{"containment_none", "mode = \"strict\"\ncontainment = \"none\"", ""},
+        Case{"containment_bad", "mode = \"strict\"\ncontainment = \"some\"", "t.toml:2:15: containment must be \"full\", \"ptrace-only\" or \"none\", not \"some\""},
+        Case{"containment_type", "mode = \"strict\"\ncontainment = 1", "t.toml:2:15: 'containment' must be a string"},
+        Case{"containment_cooperative", "containment = \"full\"", "t.toml:1:15: containment needs mode = \"strict\" (cooperative policies contain nothing)"},
+        Case{"unknown_top", "\n  colour = 1", "t.toml:2:3: unknown key 'colour' (expected description, mode, persona, probe_errno, hide, containment, [openat2], [clone3] or [mount_setattr])"},
         Case{"syscall_not_table", "openat2 = 1", "t.toml:1:11: 'openat2' must be a table ([openat2])"},
         Case{"probe_modes", "[openat2]\nprobe = \"passthrough\"\n[clone3]\nprobe = \"emulate\"", ""},
         Case{"probe_bad", "[openat2]\nprobe = \"maybe\"", "t.toml:2:9: probe must be one of \"emulate\", \"passthrough\", \"hide\", not \"maybe\""},
@@ -194,27 +199,44 @@ TEST(Effective, StrictTranslatesToRegisterRules) {
     EXPECT_EQ(s.call, CallMode::Hide);
     EXPECT_EQ(s.probe, ProbeMode::Hide);
   }
-  auto rule = [&](const std::string& sys, uint8_t arg) -> const ArgRule* {
+  // The AnyBitOf rule of `sys` on argument `arg`.
+  auto rule = [&](const std::string& sys, uint8_t arg) -> const ArgCheck* {
     for (const auto& r : e->argRules)
-      if (r.syscall == sys && r.arg == arg)
-        return &r;
+      for (const auto& c : r.checks)
+        if (r.syscall == sys && c.arg == arg && c.test == ArgTest::AnyBitOf)
+          return &c;
     return nullptr;
   };
+  auto errOf = [&](const std::string& sys) {
+    for (const auto& r : e->argRules)
+      if (r.syscall == sys)
+        return r.err;
+    return 0;
+  };
   ASSERT_TRUE(rule("clone", 0));
-  EXPECT_EQ(rule("clone", 0)->forbidden, 0x10000000u);
-  EXPECT_EQ(rule("clone", 0)->err, EPERM);
+  EXPECT_EQ(rule("clone", 0)->value, 0x10000000u);
+  EXPECT_EQ(errOf("clone"), EPERM);
   ASSERT_TRUE(rule("unshare", 0));
-  EXPECT_EQ(rule("unshare", 0)->forbidden, 0x10000000u);
+  EXPECT_EQ(rule("unshare", 0)->value, 0x10000000u);
+  ASSERT_TRUE(rule("setns", 1));
+  EXPECT_EQ(rule("setns", 1)->value, 0x10000000u);
   ASSERT_TRUE(rule("openat", 2));
-  EXPECT_EQ(rule("openat", 2)->forbidden, 0x2u);
-  EXPECT_EQ(rule("openat", 2)->err, EINVAL);
+  EXPECT_EQ(rule("openat", 2)->value, 0x2u);
+  EXPECT_EQ(errOf("openat"), EINVAL);
   ASSERT_TRUE(rule("open", 1));
+  EXPECT_FALSE(rule("chmod", 1)) << "no mode bit is forbidden";
   ASSERT_TRUE(rule("mount", 3));
-  EXPECT_EQ(rule("mount", 3)->forbidden & 0x1E0000u, 0x1E0000u);  // propagation
-  EXPECT_EQ(rule("mount", 3)->forbidden & 0x1u, 0x1u);            // MS_RDONLY
-  ASSERT_TRUE(rule("fsmount", 2));
-  EXPECT_EQ(rule("fsmount", 2)->forbidden, 0x3000FFu);
-  for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree_attr"})
+  uint64_t ms = 0;
+  for (const auto& r : e->argRules)
+    for (const auto& c : r.checks)
+      if (r.syscall == "mount")
+        ms |= c.value;
+  EXPECT_EQ(ms & 0x1E0000u, 0x1E0000u);  // propagation
+  EXPECT_EQ(ms & 0x1u, 0x1u);            // MS_RDONLY
+  EXPECT_EQ(ms & 0x20u, 0x20u);          // MS_REMOUNT
+  EXPECT_FALSE(rule("fsmount", 2)) << "fsmount is hidden with the new mount API";
+  for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree_attr",
+                        "fsopen", "fsconfig", "fspick", "fsmount", "move_mount", "open_tree"})
     EXPECT_NE(std::find(e->enosys.begin(), e->enosys.end(), s), e->enosys.end()) << s;
   EXPECT_TRUE(e->foreignAbisEnosys);
 }

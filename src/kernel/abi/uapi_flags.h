@@ -106,6 +106,11 @@ inline constexpr uint64_t kUnshareFlags = kCloneNewtime | kCloneFs | kCloneFiles
                                           kCloneSysvsem | kCloneNewcgroup | kCloneNewuts |
                                           kCloneNewipc | kCloneNewuser | kCloneNewpid |
                                           kCloneNewnet;
+// The namespace types setns(2) takes in nstype (kernel/nsproxy.c).
+inline constexpr uint64_t kSetnsTypes = kCloneNewns | kCloneNewcgroup | kCloneNewuts |
+                                        kCloneNewipc | kCloneNewuser | kCloneNewpid |
+                                        kCloneNewnet | kCloneNewtime;
+static_assert(kSetnsTypes == 0x7E020080);
 
 // --- mount_setattr(2), fsmount(2): include/uapi/linux/mount.h --------------
 inline constexpr uint64_t kMountAttrRdonly = 0x1;
@@ -135,6 +140,8 @@ inline constexpr uint64_t kMsRdonly = 0x1;
 inline constexpr uint64_t kMsNosuid = 0x2;
 inline constexpr uint64_t kMsNodev = 0x4;
 inline constexpr uint64_t kMsNoexec = 0x8;
+inline constexpr uint64_t kMsRemount = 0x20;  // an operation, not an attribute
+inline constexpr uint64_t kMsBind = 0x1000;   // likewise
 inline constexpr uint64_t kMsNosymfollow = 0x100;
 inline constexpr uint64_t kMsNoatime = 0x400;
 inline constexpr uint64_t kMsNodiratime = 0x800;
@@ -156,5 +163,11 @@ inline constexpr uint64_t kAtRecursive = 0x8000;
 // mount_setattr's `flags` argument.
 inline constexpr uint64_t kMountSetattrAtFlags =
     kAtEmptyPath | kAtRecursive | kAtSymlinkNofollow | kAtNoAutomount;
+
+// --- ioctl(2) requests strict mode refuses: include/uapi/asm-generic/ioctls.h
+// (x86_64, arm64, riscv; powerpc, mips and sparc number them differently).
+// The request argument is an `unsigned int`: compare 32 bits.
+inline constexpr uint64_t kTiocsti = 0x5412;    // push a byte into a terminal's input
+inline constexpr uint64_t kTioclinux = 0x541C;  // VT console: selection paste and more
 
 }  // namespace extsys::uapi
