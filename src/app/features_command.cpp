@@ -86,20 +86,29 @@ void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e
       continue;
     }
     bool first = true;
-    for (const auto& field : d.fields) {
-      if (field.offset + 8u > a.ksize)
+    for (size_t i = 0; i < d.fields.size(); ++i) {
+      const kernel::FieldDesc& field = d.fields[i];
+      if (field.offset + field.width > a.ksize)
         continue;
-      const uint64_t v = a.field(field.name);
+      const uint64_t v = a.field(i);
       std::vector<std::string> bits = kernel::bitNames(d.id, field.name, v);
-      if (kernel::flagNames(d.id, field.name).empty())
-        bits = {v == ~0ULL ? "(all ones: field known)" : ""};
+      if (!field.isFlags())
+        bits = {v == field.allOnes() ? "(all ones: field known)" : ""};
       row(first ? name.c_str() : "", field.name, kernel::hex64(v), bits);
       first = false;
-      const uint64_t hidden = full[static_cast<size_t>(d.id)].field(field.name) & ~v;
-      if (hidden && !kernel::flagNames(d.id, field.name).empty())
+      const uint64_t hidden = full[static_cast<size_t>(d.id)].field(i) & ~v;
+      if (hidden && field.isFlags())
         row("", "  hidden", kernel::hex64(hidden), kernel::bitNames(d.id, field.name, hidden));
     }
     row("", "struct size", std::to_string(a.ksize), {});
+    for (size_t i = 0; i < d.args.size(); ++i) {
+      const kernel::ArgCheck& c = d.args[i];
+      if (!c.beforeSize || c.fixedMask)
+        continue;  // only the arguments a probe is checked against
+      const std::string label = "arg " + std::string(c.name);
+      row("", label, kernel::hex64(a.argMasks[i]),
+          kernel::argBitNames(d.id, c.name, a.argMasks[i]));
+    }
   }
   std::printf("\nWhere the facts come from:\n");
   for (const auto& d : kernel::syscallTable()) {
@@ -169,7 +178,7 @@ int featuresCommand(const FeaturesOptions& o) {
         const auto& a = effective->answers[static_cast<size_t>(d.id)];
         nlohmann::json fields = nlohmann::json::object();
         for (const auto& field : d.fields)
-          if (field.offset + 8u <= a.ksize)
+          if (field.offset + field.width <= a.ksize)
             fields[std::string(field.name)] = kernel::hex64(a.field(field.name));
         ps[std::string(d.name)] = {{"probe", policy::name(decided.probe)},
                                    {"call", policy::name(decided.call)},

@@ -39,7 +39,7 @@ const char* name(ProbeMode m);
 const char* name(CallMode m);
 const char* name(EnforceMode m);
 
-inline constexpr size_t kMaxFields = 11;
+inline constexpr size_t kMaxFields = kernel::kMaxFields;
 // One optional mask per struct field, indexed like SyscallDesc::fields.
 using FieldMasks = std::array<std::optional<uint64_t>, kMaxFields>;
 
@@ -77,6 +77,9 @@ struct EffectiveSyscall {
   ProbeMode probe = ProbeMode::Emulate;
   CallMode call = CallMode::Allow;
   std::array<uint64_t, kMaxFields> allow{};  // Restrict: allowed bits per field
+  // Restrict: allowed bits per checked argument (SyscallDesc::args): a
+  // persona's kernel rejects newer flags there with EINVAL.
+  std::array<uint64_t, kernel::kMaxArgChecks> argAllow{};
   uint32_t maxStructSize = 0;  // Restrict: bytes past it must be zero (E2BIG)
   int denyErrno = 0;
 };

@@ -57,7 +57,7 @@ public:
         p.syscalls[static_cast<size_t>(*id)] = syscall(*id, *t);
       } else {
         fail(key, "unknown key '" + k + "' (expected description, mode, persona, probe_errno, "
-                  "hide, [openat2], [clone3] or [mount_setattr])");
+                  "hide, " + syscallTables() + ")");
       }
     }
     checkAgainstPersona(p, root);
@@ -66,6 +66,16 @@ public:
   }
 
 private:
+  // "[openat2], [clone3] or [mount_setattr]": every syscall table a policy may have.
+  static std::string syscallTables() {
+    std::string out;
+    const auto& table = kernel::syscallTable();
+    for (size_t i = 0; i < table.size(); ++i)
+      out += std::string(i == 0 ? "" : i + 1 == table.size() ? " or " : ", ") + "[" +
+             std::string(table[i].name) + "]";
+    return out;
+  }
+
   [[noreturn]] void fail(const toml::source_region& where, const std::string& msg) {
     throw Fail{path_ + ":" + std::to_string(where.begin.line) + ":" +
                std::to_string(where.begin.column) + ": " + msg};
@@ -278,10 +288,9 @@ private:
     if (!p.persona)
       return;
     const kernel::KernelFeatures f = kernel::featuresForVersion(*p.persona);
-    const bool has[] = {f.openat2.present, f.clone3.present, f.mountSetattr.present};
     for (const auto& d : kernel::syscallTable()) {
       const SyscallPolicy& written = p.syscalls[static_cast<size_t>(d.id)];
-      if (has[static_cast<size_t>(d.id)] || (!written.probe && !written.call) ||
+      if (f.of(d.id).present || (!written.probe && !written.call) ||
           (written.call == CallMode::Hide && written.probe.value_or(ProbeMode::Hide) == ProbeMode::Hide))
         continue;
       fail(*root.get(d.name), "persona " + p.persona->str().substr(0, p.persona->str().rfind('.')) +

@@ -43,13 +43,18 @@ class SimKernel final : public ProbeBackend {
 public:
   explicit SimKernel(SimConfig c) : c_(std::move(c)) {}
 
-  int openat2(const ProbeCall& call) override {
-    ProbeCall copy = call;
-    return openat2Out(copy);
+  int call(SyscallId id, ProbeCall& call) override {
+    switch (id) {
+      case SyscallId::Openat2: return openat2(call);
+      case SyscallId::Clone3: return clone3(call);
+      case SyscallId::MountSetattr: return mount(call, c_.privileged);
+    }
+    ADD_FAILURE() << "no simulation for " << describe(id).name;
+    return ENOSYS;
   }
 
-  int openat2Out(ProbeCall& call) override {
-    const auto& o = c_.truth.openat2;
+  int openat2(ProbeCall& call) {
+    const auto& o = c_.truth.of(SyscallId::Openat2);
     if (!o.present)
       return ENOSYS;
     if (call.size & kCheckFields)
@@ -66,11 +71,11 @@ public:
       flags &= 0xFFFFFFFFULL;
     if (c_.dropsBit26)
       flags &= ~kBit26;
-    if (flags & ~o.flags)
+    if (flags & ~c_.truth.field(SyscallId::Openat2, "flags"))
       return EINVAL;
-    if (resolve & ~o.resolve)
+    if (resolve & ~c_.truth.field(SyscallId::Openat2, "resolve"))
       return EINVAL;
-    if (mode & ~o.mode)
+    if (mode & ~c_.truth.field(SyscallId::Openat2, "mode"))
       return EINVAL;
     const bool creating = flags & (0x40 | 0x400000);
     if (mode != 0 && !creating)
@@ -82,10 +87,8 @@ public:
     return EFAULT;  // getname(NULL)
   }
 
-  int mountSetattr(ProbeCall& call) override { return mount(call, c_.privileged); }
-
-  int clone3(ProbeCall& call) override {
-    if (!c_.truth.clone3.present)
+  int clone3(ProbeCall& call) {
+    if (!c_.truth.of(SyscallId::Clone3).present)
       return ENOSYS;
     if (call.size & kCheckFields)
       return checkFields(SyscallId::Clone3, call, E2BIG);
@@ -149,10 +152,10 @@ private:
   }
 
   int mount(ProbeCall& call, bool privileged) {
-    const auto& m = c_.truth.mountSetattr;
+    const auto& m = c_.truth.of(SyscallId::MountSetattr);
     if (!m.present)
       return ENOSYS;
-    if (call.flags & ~0x9900u)
+    if (call.flags & ~c_.truth.arg(SyscallId::MountSetattr, "flags"))
       return EINVAL;
     if (call.size & kCheckFields)
       return checkFields(SyscallId::MountSetattr, call, E2BIG);
@@ -167,9 +170,10 @@ private:
     const uint64_t set = call.get(0), clr = call.get(8), prop = call.get(16), userns = call.get(24);
     if (set == 0 && clr == 0 && prop == 0 && userns == 0)
       return 0;
-    if ((prop & ~m.propagation) || std::popcount(prop) > 1)
+    if ((prop & ~c_.truth.field(SyscallId::MountSetattr, "propagation")) || std::popcount(prop) > 1)
       return EINVAL;
-    if ((set & ~m.attrs) || (clr & ~m.attrsClr))
+    if ((set & ~c_.truth.field(SyscallId::MountSetattr, "attr_set")) ||
+        (clr & ~c_.truth.field(SyscallId::MountSetattr, "attr_clr")))
       return EINVAL;
     if ((clr & 0x70) != 0 && (clr & 0x70) != 0x70)
       return EINVAL;
@@ -183,7 +187,7 @@ private:
   }
 
   int cloneInChild(const ProbeCall& call) {
-    const auto& c = c_.truth.clone3;
+    const auto& c = c_.truth.of(SyscallId::Clone3);
     if (call.size > 4096)
       return E2BIG;
     if (call.size < 64)
@@ -198,7 +202,7 @@ private:
       return EINVAL;
     if ((flags & uapi::kCloneIntoCgroup) && (cgroup > INT_MAX || call.size < 88))
       return EINVAL;
-    if (flags & ~(uapi::kCloneLegacyFlags | c.extraFlags))
+    if (flags & ~(uapi::kCloneLegacyFlags | c_.truth.field(SyscallId::Clone3, "flags")))
       return EINVAL;
     if (flags & (0x400000 | 0x7F))
       return EINVAL;
@@ -279,8 +283,8 @@ TEST(Discovery, HighFlagBitsIgnoredAreNotReported) {
   c.high32Ignored = true;
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {5, 13, 0}, DiscoveryOptions{true});
-  EXPECT_EQ(got.openat2.flags, 0x7FFFC3u);
-  EXPECT_EQ(got.openat2.flags & uapi::kOpenat2Regular, 0u);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "flags"), 0x7FFFC3u);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "flags") & uapi::kOpenat2Regular, 0u);
 }
 
 TEST(Discovery, SilentlyDroppedBit26IsNotReported) {
@@ -289,16 +293,17 @@ TEST(Discovery, SilentlyDroppedBit26IsNotReported) {
   c.dropsBit26 = true;
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {6, 1, 0}, DiscoveryOptions{true});
-  EXPECT_EQ(got.openat2.flags, 0x7FFFC3u);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "flags"), 0x7FFFC3u);
 }
 
 TEST(Discovery, SevenTwoWithEmptyPathTrustsTheProbe) {
   SimConfig c;
   c.truth = featuresForVersion({7, 2, 0});
-  c.truth.openat2.flags |= uapi::kOEmptyPath;  // O_EMPTYPATH landed
+  c.truth.setField(SyscallId::Openat2, "flags",
+                   c.truth.field(SyscallId::Openat2, "flags") | uapi::kOEmptyPath);  // landed
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {7, 2, 0}, DiscoveryOptions{true});
-  EXPECT_EQ(got.openat2.flags, 0x1047FFFC3u);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "flags"), 0x1047FFFC3u);
   const auto& d = got.report(SyscallId::Openat2).disagreements;
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].field, "flags");
@@ -310,10 +315,10 @@ TEST(Discovery, SevenTwoWithEmptyPathTrustsTheProbe) {
 TEST(Discovery, BackportedFeatureBeatsTheTable) {
   SimConfig c;
   c.truth = featuresForVersion({5, 10, 0});
-  c.truth.openat2.resolve = 0x3F;  // RESOLVE_CACHED backported by a distribution
+  c.truth.setField(SyscallId::Openat2, "resolve", 0x3F);  // RESOLVE_CACHED backported
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {5, 10, 0}, DiscoveryOptions{true});
-  EXPECT_EQ(got.openat2.resolve, 0x3Fu);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "resolve"), 0x3Fu);
   ASSERT_EQ(got.report(SyscallId::Openat2).disagreements.size(), 1u);
   EXPECT_EQ(got.report(SyscallId::Openat2).disagreements[0].field, "resolve");
 }
@@ -321,7 +326,8 @@ TEST(Discovery, BackportedFeatureBeatsTheTable) {
 TEST(Discovery, NativeCheckFieldsIsTheTruth) {
   SimConfig c;
   c.truth = featuresForVersion({7, 1, 0});
-  c.truth.clone3.extraFlags |= uapi::kCloneEmptyMntns;
+  c.truth.setField(SyscallId::Clone3, "flags",
+                   c.truth.field(SyscallId::Clone3, "flags") | uapi::kCloneEmptyMntns);
   c.nativeCheckFields = true;
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {7, 1, 0}, DiscoveryOptions{true});
@@ -369,10 +375,10 @@ TEST(Discovery, MissingSyscallsAreAbsent) {
   c.truth = featuresForVersion({5, 4, 0});
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {5, 4, 0}, DiscoveryOptions{true});
-  EXPECT_FALSE(got.openat2.present);
-  EXPECT_FALSE(got.mountSetattr.present);
-  EXPECT_TRUE(got.clone3.present);
-  EXPECT_EQ(got.clone3.structSize, 64u);
+  EXPECT_FALSE(got.of(SyscallId::Openat2).present);
+  EXPECT_FALSE(got.of(SyscallId::MountSetattr).present);
+  EXPECT_TRUE(got.of(SyscallId::Clone3).present);
+  EXPECT_EQ(got.of(SyscallId::Clone3).structSize, 64u);
 }
 
 // The running kernel: discovery must equal its version row exactly.

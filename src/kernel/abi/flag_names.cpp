@@ -69,29 +69,39 @@ constexpr std::array<FlagName, 4> kPropagation{{
     {"MS_SHARED", kMsShared},
 }};
 
-}  // namespace
+constexpr std::array<FlagName, 4> kMountSetattrFlags{{
+    {"AT_SYMLINK_NOFOLLOW", kAtSymlinkNofollow}, {"AT_NO_AUTOMOUNT", kAtNoAutomount},
+    {"AT_EMPTY_PATH", kAtEmptyPath}, {"AT_RECURSIVE", kAtRecursive},
+}};
 
-std::span<const FlagName> flagNames(SyscallId id, std::string_view field) {
-  switch (id) {
-    case SyscallId::Openat2:
-      if (field == "flags") return kOpenFlags;
-      if (field == "mode") return kMode;
-      if (field == "resolve") return kResolve;
-      break;
-    case SyscallId::Clone3:
-      if (field == "flags") return kCloneFlags;
-      break;
-    case SyscallId::MountSetattr:
-      if (field == "attr_set" || field == "attr_clr") return kMountAttrs;
-      if (field == "propagation") return kPropagation;
-      break;
-  }
+// Which names go with which field (or checked argument) of which syscall.
+struct NamesRow {
+  SyscallId id;
+  bool arg;  // a checked argument, not a struct field
+  std::string_view name;
+  std::span<const FlagName> names;
+};
+const NamesRow kNames[] = {
+    {SyscallId::Openat2, false, "flags", kOpenFlags},
+    {SyscallId::Openat2, false, "mode", kMode},
+    {SyscallId::Openat2, false, "resolve", kResolve},
+    {SyscallId::Clone3, false, "flags", kCloneFlags},
+    {SyscallId::MountSetattr, false, "attr_set", kMountAttrs},
+    {SyscallId::MountSetattr, false, "attr_clr", kMountAttrs},
+    {SyscallId::MountSetattr, false, "propagation", kPropagation},
+    {SyscallId::MountSetattr, true, "flags", kMountSetattrFlags},
+};
+
+std::span<const FlagName> lookup(SyscallId id, bool arg, std::string_view name) {
+  for (const auto& r : kNames)
+    if (r.id == id && r.arg == arg && r.name == name)
+      return r.names;
   return {};
 }
 
-std::vector<std::string> bitNames(SyscallId id, std::string_view field, uint64_t value) {
+std::vector<std::string> namesOf(std::span<const FlagName> names, uint64_t value) {
   std::vector<std::string> out;
-  for (const auto& f : flagNames(id, field)) {
+  for (const auto& f : names) {
     if (f.mask != 0 && (value & f.mask) == f.mask) {
       out.emplace_back(f.name);
       value &= ~f.mask;
@@ -103,6 +113,24 @@ std::vector<std::string> bitNames(SyscallId id, std::string_view field, uint64_t
     out.emplace_back(rest);
   }
   return out;
+}
+
+}  // namespace
+
+std::span<const FlagName> flagNames(SyscallId id, std::string_view field) {
+  return lookup(id, false, field);
+}
+
+std::span<const FlagName> argFlagNames(SyscallId id, std::string_view arg) {
+  return lookup(id, true, arg);
+}
+
+std::vector<std::string> argBitNames(SyscallId id, std::string_view arg, uint64_t value) {
+  return namesOf(argFlagNames(id, arg), value);
+}
+
+std::vector<std::string> bitNames(SyscallId id, std::string_view field, uint64_t value) {
+  return namesOf(flagNames(id, field), value);
 }
 
 std::string describeBits(SyscallId id, std::string_view field, uint64_t value) {

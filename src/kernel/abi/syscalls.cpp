@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kernel/abi/syscalls.cpp - descriptor table (layouts from include/uapi/linux/
-// openat2.h, sched.h and mount.h; check order from
-// src/kernel/abi/CHECK_FIELDS.md, 'Order of checks').
+// kernel/abi/syscalls.cpp - the descriptor table. Layouts from the uapi
+// headers (linux/openat2.h, sched.h, mount.h); the order of checks and the
+// answer of each field from src/kernel/abi/CHECK_FIELDS.md.
 #include "kernel/abi/syscalls.h"
 
 #include <seccomp.h>
@@ -13,43 +13,72 @@
 namespace extsys::kernel {
 namespace {
 
-constexpr std::array<FieldDesc, 3> kOpenHow{{{"flags", 0}, {"mode", 8}, {"resolve", 16}}};
+using enum FieldRole;
+using enum Check;
 
-constexpr std::array<FieldDesc, 11> kCloneArgs{{
-    {"flags", 0}, {"pidfd", 8}, {"child_tid", 16}, {"parent_tid", 24},
-    {"exit_signal", 32}, {"stack", 40}, {"stack_size", 48}, {"tls", 56},
-    {"set_tid", 64}, {"set_tid_size", 72}, {"cgroup", 80},
-}};
+// --- openat2(dfd, filename, how, usize) ---------------------------------
+constexpr uint32_t kOpenHowSizes[] = {24};
+constexpr Check kOpenat2Order[] = {TooSmall, TooBig};
+constexpr FieldDesc kOpenHow[] = {
+    {"flags", 0, 8, Mask}, {"mode", 8, 8, Mask}, {"resolve", 16, 8, Mask}};
 
-constexpr std::array<FieldDesc, 4> kMountAttr{{
-    {"attr_set", 0}, {"attr_clr", 8}, {"propagation", 16}, {"userns_fd", 24}}};
+// --- clone3(uargs, size) --------------------------------------------------
+// The answer's flags are all 32 legacy bits (CLONE_LEGACY_FLAGS) plus the
+// clone3-only flags this kernel accepts; the feature is the latter.
+constexpr uint32_t kCloneArgsSizes[] = {64, 80, 88};
+constexpr Check kClone3Order[] = {TooBig, TooSmall};
+constexpr FieldDesc kCloneArgs[] = {
+    {"flags", 0, 8, Mask, uapi::kCloneLegacyFlags, "clone3_only_flags"},
+    {"pidfd", 8, 8, AllOnes}, {"child_tid", 16, 8, AllOnes}, {"parent_tid", 24, 8, AllOnes},
+    {"exit_signal", 32, 8, Fixed, uapi::kCsignal}, {"stack", 40, 8, AllOnes},
+    {"stack_size", 48, 8, AllOnes}, {"tls", 56, 8, AllOnes}, {"set_tid", 64, 8, AllOnes},
+    {"set_tid_size", 72, 8, AllOnes}, {"cgroup", 80, 8, AllOnes},
+};
+
+// --- mount_setattr(dfd, path, flags, uattr, usize) --------------------------
+// The unsigned int flags argument is checked before any size check.
+constexpr uint32_t kMountAttrSizes[] = {32};
+constexpr Check kMountSetattrOrder[] = {Args, TooBig, TooSmall};
+constexpr ArgCheck kMountSetattrArgs[] = {{"flags", 2, true, true, std::nullopt}};
+constexpr FieldDesc kMountAttr[] = {
+    {"attr_set", 0, 8, Mask}, {"attr_clr", 8, 8, CopyOf, 0}, {"propagation", 16, 8, Mask},
+    {"userns_fd", 24, 8, AllOnes}};
 
 const std::array<SyscallDesc, kSyscallCount> kTable{{
-    // openat2(dfd, filename, how, usize): SYSCALL_DEFINE4(openat2) checks
-    // usize < OPEN_HOW_SIZE_VER0 first, then usize > PAGE_SIZE.
-    {SyscallId::Openat2, "openat2", 3, 2, 24, 24, SizeCheckOrder::TooSmallFirst, std::nullopt,
-     kOpenHow},
-    // clone3(uargs, size): copy_clone_args_from_user checks > PAGE_SIZE first.
-    {SyscallId::Clone3, "clone3", 1, 0, 64, 88, SizeCheckOrder::TooBigFirst, std::nullopt,
-     kCloneArgs},
-    // mount_setattr(dfd, path, flags, uattr, usize): the unsigned int flags
-    // argument is checked before any size check.
-    {SyscallId::MountSetattr, "mount_setattr", 4, 3, 32, 32, SizeCheckOrder::TooBigFirst,
-     ArgMaskCheck{2, uapi::kMountSetattrAtFlags, true}, kMountAttr},
+    {SyscallId::Openat2, "openat2", 3, 2, kOpenHowSizes, kOpenat2Order, 0, true, {}, kOpenHow},
+    {SyscallId::Clone3, "clone3", 1, 0, kCloneArgsSizes, kClone3Order, 0, true, {}, kCloneArgs},
+    {SyscallId::MountSetattr, "mount_setattr", 4, 3, kMountAttrSizes, kMountSetattrOrder, 0, true,
+     kMountSetattrArgs, kMountAttr},
 }};
 
 struct NewSyscall {
   std::string_view name;
   int nr;
 };
-// libseccomp 2.5.4 (2022) predates these; x86_64 numbers.
-constexpr std::array<NewSyscall, 9> kNewerX86_64{{
+// libseccomp 2.5.4 (2022) predates these. Since 5.1 (nr 424) every
+// architecture uses the same numbers (x86_64's syscall_64.tbl and the
+// generic scripts/syscall.tbl agree).
+constexpr std::array<NewSyscall, 10> kNewer{{
     {"cachestat", 451}, {"fchmodat2", 452}, {"map_shadow_stack", 453}, {"statmount", 457},
     {"listmount", 458}, {"setxattrat", 463}, {"getxattrat", 464}, {"open_tree_attr", 467},
-    {"file_setattr", 469},
+    {"file_getattr", 468}, {"file_setattr", 469},
 }};
 
 }  // namespace
+
+std::optional<size_t> SyscallDesc::fieldIndex(std::string_view field) const {
+  for (size_t i = 0; i < fields.size(); ++i)
+    if (fields[i].name == field)
+      return i;
+  return std::nullopt;
+}
+
+std::optional<size_t> SyscallDesc::argIndex(std::string_view arg) const {
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i].name == arg)
+      return i;
+  return std::nullopt;
+}
 
 const std::array<SyscallDesc, kSyscallCount>& syscallTable() { return kTable; }
 
@@ -68,7 +97,7 @@ int nativeSyscallNr(std::string_view name) {
   if (nr >= 0)
     return nr;
 #if defined(__x86_64__)
-  for (const auto& s : kNewerX86_64)
+  for (const auto& s : kNewer)
     if (s.name == name)
       return s.nr;
 #endif

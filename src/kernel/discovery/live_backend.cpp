@@ -159,29 +159,26 @@ void testListener(int fd, NotifyFeatures& nf) {
 
 }  // namespace
 
-int LiveBackend::openat2(const ProbeCall& c) {
-  ProbeCall copy = c;
-  return openat2Out(copy);
-}
-
-int LiveBackend::openat2Out(ProbeCall& c) {
-  return closeIfFd(syscall(SYS_openat2, AT_FDCWD, nullptr, c.buf.data(), c.size));
-}
-
-int LiveBackend::mountSetattr(ProbeCall& c) {
-  return errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, c.buf.data(), c.size));
-}
-
-int LiveBackend::clone3(ProbeCall& c) {
-  // Only sizes that cannot create a process reach here (0, CHECK_FIELDS).
-  long rc = syscall(SYS_clone3, c.buf.data(), c.size);
-  if (rc == 0)
-    _exit(0);
-  if (rc > 0) {
-    waitpid(static_cast<pid_t>(rc), nullptr, __WALL);
-    return 0;
+int LiveBackend::call(SyscallId id, ProbeCall& c) {
+  void* buf = c.nullStruct ? nullptr : c.buf.data();
+  switch (id) {
+    case SyscallId::Openat2:
+      return closeIfFd(syscall(SYS_openat2, AT_FDCWD, nullptr, buf, c.size));
+    case SyscallId::Clone3: {
+      // Only sizes that cannot create a process reach here (0, CHECK_FIELDS).
+      long rc = syscall(SYS_clone3, buf, c.size);
+      if (rc == 0)
+        _exit(0);
+      if (rc > 0) {
+        waitpid(static_cast<pid_t>(rc), nullptr, __WALL);
+        return 0;
+      }
+      return errno;
+    }
+    case SyscallId::MountSetattr:
+      return errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, buf, c.size));
   }
-  return errno;
+  return ENOSYS;
 }
 
 ChildResult LiveBackend::runChild(const ChildRequest& r) {

@@ -14,13 +14,16 @@
 
 namespace extsys::kernel {
 
-// A struct buffer and the size argument to pass with it.
+// A struct buffer, the size argument to pass with it and the value of the
+// syscall's checked argument (SyscallDesc::args; mount_setattr's flags).
 struct ProbeCall {
   std::array<uint8_t, 128> buf{};
   uint64_t size = 0;
-  uint32_t flags = 0;  // mount_setattr's flags argument
+  uint32_t flags = 0;
+  bool nullStruct = false;  // pass NULL instead of buf
 
   void put(size_t offset, uint64_t v);
+  void put32(size_t offset, uint32_t v);
   uint64_t get(size_t offset) const;
 };
 
@@ -49,16 +52,14 @@ struct ChildResult {
 class ProbeBackend {
 public:
   virtual ~ProbeBackend() = default;
-  // openat2(AT_FDCWD, NULL, buf, size): the path is never read before the
-  // flags are validated, so nothing is opened.
-  virtual int openat2(const ProbeCall& c) = 0;
-  // openat2 returning the buffer as the kernel left it (CHECK_FIELDS).
-  virtual int openat2Out(ProbeCall& c) = 0;
-  // mount_setattr(-1, NULL, flags, buf, size): no mount is looked up.
-  virtual int mountSetattr(ProbeCall& c) = 0;
-  // clone3(buf, size) in this process: only for calls that cannot create a
-  // process (size 0, CHECK_FIELDS sizes).
-  virtual int clone3(ProbeCall& c) = 0;
+  // One raw call in this process, with arguments that make the kernel fail
+  // before it acts (src/kernel/discovery/RECIPES.md); `c.buf` comes back as
+  // the kernel left it. Per syscall:
+  //   openat2(AT_FDCWD, NULL, buf, size): the path is read after every check;
+  //   clone3(buf, size): only sizes that cannot create a process (0,
+  //     CHECK_FIELDS);
+  //   mount_setattr(-1, NULL, flags, buf, size): no mount is looked up.
+  virtual int call(SyscallId id, ProbeCall& c) = 0;
   virtual ChildResult runChild(const ChildRequest& r) = 0;
 };
 
