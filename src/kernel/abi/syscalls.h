@@ -22,8 +22,14 @@ enum class SyscallId : uint8_t {
   Openat2,
   Clone3,
   MountSetattr,
+  OpenTreeAttr,
+  Setxattrat,
+  Getxattrat,
+  FileGetattr,
+  FileSetattr,
+  LandlockCreateRuleset,
 };
-inline constexpr size_t kSyscallCount = 3;
+inline constexpr size_t kSyscallCount = 9;
 
 // Most fields of any struct in the table, and most checked arguments.
 inline constexpr size_t kMaxFields = 11;
@@ -90,6 +96,10 @@ struct SyscallDesc {
   std::span<const Check> order;     // the checks, in the kernel's order
   int nullStructErrno;              // for Check::NullStruct
   bool readsStruct;                 // false: the kernel only writes the struct
+  // Non-zero: a call with exactly this value in the checked argument, a NULL
+  // struct and size 0 returns the feature's ABI version (Landlock's
+  // LANDLOCK_CREATE_RULESET_VERSION); a persona answers it.
+  uint64_t abiQuery = 0;
   std::span<const ArgCheck> args;
   std::span<const FieldDesc> fields;
 

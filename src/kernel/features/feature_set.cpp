@@ -64,6 +64,12 @@ using enum Gain;
 constexpr SyscallId kOpenat2 = SyscallId::Openat2;
 constexpr SyscallId kClone3 = SyscallId::Clone3;
 constexpr SyscallId kMount = SyscallId::MountSetattr;
+constexpr SyscallId kOpenTree = SyscallId::OpenTreeAttr;
+constexpr SyscallId kSetx = SyscallId::Setxattrat;
+constexpr SyscallId kGetx = SyscallId::Getxattrat;
+constexpr SyscallId kFileGet = SyscallId::FileGetattr;
+constexpr SyscallId kFileSet = SyscallId::FileSetattr;
+constexpr SyscallId kLandlock = SyscallId::LandlockCreateRuleset;
 
 // Each row: from this release on. Sources and evidence per row:
 // src/kernel/features/VERSIONS.md.
@@ -104,6 +110,54 @@ constexpr VersionRow kRows[] = {
     {{5, 12}, kMount, Arg, "flags", uapi::kMountSetattrAtFlags},
     {{5, 14}, kMount, Field, "attr_set", uapi::kMountAttrNosymfollow},
     {{5, 14}, kMount, Field, "attr_clr", uapi::kMountAttrNosymfollow},
+
+    // landlock_create_ruleset: 5.13 (ABI 1). The struct grows with the ABI:
+    // handled_access_net 6.7 (ABI 4, 16 bytes), scoped 6.12 (ABI 6, 24).
+    {{5, 13}, kLandlock, Syscall, {}, 0},
+    {{5, 13}, kLandlock, Size, {}, 8},
+    {{5, 13}, kLandlock, Field, "handled_access_fs", uapi::kLandlockFsAbi1},
+    {{5, 19}, kLandlock, Field, "handled_access_fs", uapi::kLandlockFsRefer},
+    {{6, 2}, kLandlock, Field, "handled_access_fs", uapi::kLandlockFsTruncate},
+    {{6, 7}, kLandlock, Size, {}, 16},
+    {{6, 7}, kLandlock, Field, "handled_access_net",
+     uapi::kLandlockNetBindTcp | uapi::kLandlockNetConnectTcp},
+    {{6, 10}, kLandlock, Field, "handled_access_fs", uapi::kLandlockFsIoctlDev},
+    {{6, 12}, kLandlock, Size, {}, 24},
+    {{6, 12}, kLandlock, Field, "scoped",
+     uapi::kLandlockScopeAbstractUnixSocket | uapi::kLandlockScopeSignal},
+    {{7, 1}, kLandlock, Field, "handled_access_fs", uapi::kLandlockFsResolveUnix},
+
+    // setxattrat, getxattrat: 6.13. xattr_args.flags takes XATTR_CREATE and
+    // XATTR_REPLACE in setxattrat and nothing in getxattrat.
+    {{6, 13}, kSetx, Syscall, {}, 0},
+    {{6, 13}, kSetx, Size, {}, 16},
+    {{6, 13}, kSetx, Field, "flags", uapi::kXattrCreate | uapi::kXattrReplace},
+    {{6, 13}, kSetx, Arg, "at_flags", uapi::kXattratAtFlags},
+    {{6, 13}, kGetx, Syscall, {}, 0},
+    {{6, 13}, kGetx, Size, {}, 16},
+    {{6, 13}, kGetx, Arg, "at_flags", uapi::kXattratAtFlags},
+
+    // open_tree_attr: 6.15, the masks of mount_setattr; OPEN_TREE_NAMESPACE
+    // in the flags argument 7.0.
+    {{6, 15}, kOpenTree, Syscall, {}, 0},
+    {{6, 15}, kOpenTree, Size, {}, 32},
+    {{6, 15}, kOpenTree, Field, "attr_set", uapi::kKnownMountAttrs},
+    {{6, 15}, kOpenTree, Field, "attr_clr", uapi::kKnownMountAttrs & ~uapi::kMountAttrIdmap},
+    {{6, 15}, kOpenTree, Field, "propagation", uapi::kMountPropagationFlags},
+    {{6, 15}, kOpenTree, Arg, "flags", uapi::kOpenTreeFlags615},
+    {{7, 0}, kOpenTree, Arg, "flags", uapi::kOpenTreeNamespace},
+
+    // file_getattr, file_setattr: 6.17, FS_XFLAGS_MASK; FS_XFLAG_VERITY 7.0.
+    {{6, 17}, kFileGet, Syscall, {}, 0},
+    {{6, 17}, kFileGet, Size, {}, 24},
+    {{6, 17}, kFileGet, Field, "fa_xflags", uapi::kFsXflagsMask617},
+    {{6, 17}, kFileGet, Arg, "at_flags", uapi::kXattratAtFlags},
+    {{7, 0}, kFileGet, Field, "fa_xflags", uapi::kFsXflagVerity},
+    {{6, 17}, kFileSet, Syscall, {}, 0},
+    {{6, 17}, kFileSet, Size, {}, 24},
+    {{6, 17}, kFileSet, Field, "fa_xflags", uapi::kFsXflagsMask617},
+    {{6, 17}, kFileSet, Arg, "at_flags", uapi::kXattratAtFlags},
+    {{7, 0}, kFileSet, Field, "fa_xflags", uapi::kFsXflagVerity},
 };
 
 constexpr LandlockAbiRow kLandlockAbi[] = {
