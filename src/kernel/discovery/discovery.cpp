@@ -50,13 +50,23 @@ using recipes::Recipe;
 constexpr Recipe kRecipes[] = {
     {SyscallId::Openat2, recipes::startOpenat2, nullptr},
     {SyscallId::MountSetattr, recipes::startMountSetattr, recipes::finishMountSetattr},
+    {SyscallId::OpenTreeAttr, recipes::startOpenTreeAttr, recipes::finishOpenTreeAttr},
     {SyscallId::Clone3, recipes::startClone3, recipes::finishClone3},
+    {SyscallId::Setxattrat, recipes::startSetxattrat, nullptr},
+    {SyscallId::Getxattrat, recipes::startGetxattrat, nullptr},
+    {SyscallId::FileSetattr, recipes::startFileSetattr, nullptr},
+    {SyscallId::FileGetattr, recipes::startFileGetattr, nullptr},
+    {SyscallId::LandlockCreateRuleset, recipes::startLandlock, recipes::finishLandlock},
 };
+static_assert(std::size(kRecipes) == kSyscallCount, "a recipe for every syscall");
 
-// The call that tells whether a syscall exists: size 0 is below every
-// VER0, so the kernel answers EINVAL before it reads anything.
+// The call that tells whether a syscall exists: a NULL struct and size 1,
+// below every VER0. Each kernel fails it at its first check (EINVAL; EFAULT
+// for Landlock's NULL struct; EOPNOTSUPP where Landlock is off) before it
+// reads or looks up anything; only a missing syscall gives ENOSYS.
 bool exists(ProbeBackend& kernel, SyscallId id) {
-  ProbeCall c = recipes::call(0);
+  ProbeCall c = recipes::call(1);
+  c.nullStruct = true;
   return kernel.call(id, c) != ENOSYS;
 }
 
@@ -142,7 +152,7 @@ void finalize(const SyscallDesc& d, const KnownBits& known, const KernelFeatures
     s.args[i] &= k.args[i];
   }
   const SyscallFeatures& t = table.of(d.id);
-  if (!probed || !t.present)
+  if (!probed || !t.present || s.disabledErrno != 0)
     return;
   for (size_t i = 0; i < d.fields.size(); ++i)
     if (d.fields[i].isFlags())
@@ -168,7 +178,7 @@ KernelFeatures discover(ProbeBackend& kernel, KernelVersion version, DiscoveryOp
   const KernelFeatures table = featuresForVersion(version);
   const KnownBits known = knownBits(version);
   KernelFeatures f = table;
-  Context ctx{kernel, options, table, f, {}, {}, {}};
+  Context ctx{kernel, options, table, f, {}, {}, {}, {}};
 
   // Existence and native answers, then the recipes' own probes. What cannot
   // be probed here goes to the one throw-away probe child.

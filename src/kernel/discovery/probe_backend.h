@@ -21,6 +21,7 @@ struct ProbeCall {
   uint64_t size = 0;
   uint32_t flags = 0;
   bool nullStruct = false;  // pass NULL instead of buf
+  int64_t result = 0;       // what a successful call returned (Landlock's ABI version)
 
   void put(size_t offset, uint64_t v);
   void put32(size_t offset, uint32_t v);
@@ -38,6 +39,10 @@ struct ChildRequest {
   // call that passes validation fails with EAGAIN before creating anything.
   // The first call is the guard (a plain clone3 that must give EAGAIN).
   std::vector<ProbeCall> clone3;
+  // landlock_create_ruleset calls made with RLIMIT_NOFILE = 0, so that a
+  // ruleset that passes validation gets no fd (EMFILE) and is freed. The
+  // first call is the guard (a valid ruleset that must give EMFILE).
+  std::vector<ProbeCall> landlock;
 };
 
 struct ChildResult {
@@ -47,6 +52,8 @@ struct ChildResult {
   std::vector<int> mountInUserns;
   std::string cloneNote;  // why the clone3 calls could not run
   std::vector<int> clone3;
+  std::string landlockNote;  // why the landlock calls could not run
+  std::vector<int> landlock;
 };
 
 class ProbeBackend {
@@ -58,7 +65,14 @@ public:
   //   openat2(AT_FDCWD, NULL, buf, size): the path is read after every check;
   //   clone3(buf, size): only sizes that cannot create a process (0,
   //     CHECK_FIELDS);
-  //   mount_setattr(-1, NULL, flags, buf, size): no mount is looked up.
+  //   mount_setattr(-1, NULL, flags, buf, size): no mount is looked up;
+  //   open_tree_attr(-1, NULL, flags, buf, size): the NULL path fails first;
+  //   setxattrat/getxattrat(-1, NULL, flags, NULL, buf, size): the NULL name
+  //     faults before any lookup;
+  //   file_getattr/file_setattr(-1, NULL, buf, size, flags): dfd -1, so even
+  //     AT_EMPTY_PATH finds no file;
+  //   landlock_create_ruleset(buf, size, flags): only calls that cannot
+  //     create a ruleset (NULL struct, the ABI query, CHECK_FIELDS sizes).
   virtual int call(SyscallId id, ProbeCall& c) = 0;
   virtual ChildResult runChild(const ChildRequest& r) = 0;
 };

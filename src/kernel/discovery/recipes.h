@@ -29,6 +29,17 @@ struct Clone3Plan {
   size_t setTid = 0, cgroup = 0, newField = 0;
 };
 
+struct LandlockPlan {
+  bool inChild = false;
+  struct Bit {
+    size_t field;
+    int bit;
+    size_t call;
+  };
+  std::vector<Bit> bits;
+  std::vector<std::pair<uint32_t, size_t>> sizeProbes;  // size, its call (ascending)
+};
+
 // One discovery run: the backend, the table and the features being filled,
 // and the requests for the one probe child.
 struct Context {
@@ -39,6 +50,7 @@ struct Context {
   ChildRequest req;
   MountPlan mount;
   Clone3Plan clone3;
+  LandlockPlan landlock;
 };
 
 // A recipe: `start` makes the in-process probes and may ask the probe child
@@ -61,5 +73,16 @@ void startClone3(Context& c);
 void finishClone3(Context& c, const ChildResult& res);
 void startMountSetattr(Context& c);
 void finishMountSetattr(Context& c, const ChildResult& res);
+
+// recipes_newer.cpp: open_tree_attr, setxattrat, getxattrat, file_setattr,
+// file_getattr, landlock_create_ruleset.
+void startOpenTreeAttr(Context& c);
+void finishOpenTreeAttr(Context& c, const ChildResult& res);
+void startSetxattrat(Context& c);
+void startGetxattrat(Context& c);
+void startFileSetattr(Context& c);
+void startFileGetattr(Context& c);
+void startLandlock(Context& c);
+void finishLandlock(Context& c, const ChildResult& res);
 
 }  // namespace extsys::kernel::recipes
