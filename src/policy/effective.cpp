@@ -2,6 +2,7 @@
 // policy/effective.cpp - a policy applied to the running kernel.
 #include <algorithm>
 #include <cerrno>
+#include <string>
 
 #include "kernel/abi/flag_names.h"
 #include "kernel/abi/uapi_compat.h"
@@ -178,6 +179,23 @@ void translateStrict(SyscallId id, EffectiveSyscall& decided, EffectivePolicy& e
                         "live in memory; mount(2) and fsmount(2) flags are checked in BPF");
       break;
     }
+    default:
+      e.notes.push_back(std::string(kernel::describe(id).name) +
+                        " is hidden (ENOSYS): its struct lives in memory");
+      break;
+  }
+}
+
+// A described syscall that strict mode (or the policy) put on the ENOSYS
+// list is hidden through its own decision, so that its rules in the filter
+// never disagree.
+void hideListedSyscalls(EffectivePolicy& e) {
+  for (const auto& d : kernel::syscallTable()) {
+    if (std::erase(e.enosys, std::string(d.name)) == 0)
+      continue;
+    EffectiveSyscall& decided = e.syscalls[static_cast<size_t>(d.id)];
+    decided.call = CallMode::Hide;
+    decided.probe = ProbeMode::Hide;
   }
 }
 
@@ -230,6 +248,8 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
     if (decided.call == CallMode::Restrict)
       for (size_t a = 0; a < d.args.size(); ++a)
         answer.argMasks[a] &= decided.argAllow[a];
+    if (decided.call == CallMode::Restrict && p.persona && d.abiQuery != 0)
+      decided.abiVersion = presented.landlockAbi;
     if (decided.call == CallMode::Restrict && p.mode == EnforceMode::Strict)
       translateStrict(d.id, decided, e);
   }
@@ -243,6 +263,7 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
     e.notes.push_back("io_uring and the i386/x32 ABIs are closed (ENOSYS): their calls would "
                       "bypass these rules");
   }
+  hideListedSyscalls(e);
   std::sort(e.enosys.begin(), e.enosys.end());
   e.enosys.erase(std::unique(e.enosys.begin(), e.enosys.end()), e.enosys.end());
   return e;

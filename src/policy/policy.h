@@ -82,6 +82,9 @@ struct EffectiveSyscall {
   std::array<uint64_t, kernel::kMaxArgChecks> argAllow{};
   uint32_t maxStructSize = 0;  // Restrict: bytes past it must be zero (E2BIG)
   int denyErrno = 0;
+  // Restrict with a persona: the answer to the syscall's ABI version query
+  // (SyscallDesc::abiQuery; Landlock), 0 to let the kernel answer.
+  int abiVersion = 0;
 };
 
 struct EffectivePolicy {

@@ -217,6 +217,7 @@ private:
     const toml::node* forbidNode = nullptr;
     FieldMasks forbid;
     const toml::node* probeNode = nullptr;
+    const toml::node* callNode = nullptr;
     const toml::node* denyNode = nullptr;
     for (auto&& [key, node] : t) {
       const std::string k(key.str());
@@ -226,6 +227,7 @@ private:
                                                  {"passthrough", ProbeMode::Passthrough},
                                                  {"hide", ProbeMode::Hide}});
       } else if (k == "call") {
+        callNode = &node;
         written.call = choice<CallMode>(node, key, {{"allow", CallMode::Allow},
                                                {"hide", CallMode::Hide},
                                                {"restrict", CallMode::Restrict}});
@@ -253,6 +255,9 @@ private:
       if (forbid[f])
         written.allow[f] = written.allow[f].value_or(~0ULL) & ~*forbid[f];
     const CallMode call = written.call.value_or(CallMode::Allow);
+    if (call == CallMode::Restrict && !kernel::describe(id).readsStruct)
+      fail(*callNode, sys + ": the kernel only writes the struct of " + sys +
+                          ", so calls have nothing to restrict; use call = \"allow\" or \"hide\"");
     if (call == CallMode::Hide && written.probe && *written.probe != ProbeMode::Hide)
       fail(*probeNode, sys + ": call = \"hide\" makes the syscall look absent, so probes must "
                              "be hidden too (remove probe or set probe = \"hide\")");

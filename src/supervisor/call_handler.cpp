@@ -19,6 +19,15 @@ CallHandler::CallHandler(const policy::EffectivePolicy& p, uint64_t pageSize)
 Reply CallHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& d,
                           const kernel::NotifyFd& listener, Counters& counters) {
   const policy::EffectiveSyscall& limits = policy_.of(d.id);
+  // A persona's answer to the ABI version query (Landlock's
+  // LANDLOCK_CREATE_RULESET_VERSION): the version of the persona's kernel,
+  // so that what a program is told agrees with what it may use.
+  if (d.abiQuery != 0 && limits.abiVersion > 0 && !d.args.empty() &&
+      (n.data.args[d.args[0].argIndex] & 0xFFFFFFFFULL) == d.abiQuery &&
+      n.data.args[d.structArg] == 0 && n.data.args[d.sizeArg] == 0) {
+    ++counters.allowed;
+    return {Reply::Kind::Send, 0, "emulated", limits.abiVersion};
+  }
   // The checked arguments (flags in registers): decided without memory.
   for (size_t a = 0; a < d.args.size(); ++a) {
     uint64_t v = n.data.args[d.args[a].argIndex];
