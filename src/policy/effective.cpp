@@ -166,19 +166,57 @@ void translateStrict(SyscallId id, EffectiveSyscall& decided, EffectivePolicy& e
                         "back to clone(2), whose flags are checked in BPF");
       break;
     }
-    case SyscallId::MountSetattr: {
+    case SyscallId::MountSetattr:
+    case SyscallId::OpenTreeAttr: {
+      // The same struct mount_attr: whichever is restricted, both are hidden.
       const uint64_t attrs = uapi::kKnownMountAttrs & ~allowed(decided, id, "attr_set");
       const uint64_t prop = uapi::kMountPropagationFlags & ~allowed(decided, id, "propagation");
       const uint64_t ms = msFlagsFor(attrs) | prop;
+      const std::string why = std::string(kernel::describe(id).name) + " restricted: same attributes";
       if (ms)
-        e.argRules.push_back({"mount", 3, ms, err, "mount_setattr restricted: same attributes"});
+        e.argRules.push_back({"mount", 3, ms, err, why});
       if (attrs)
-        e.argRules.push_back({"fsmount", 2, attrs, err, "mount_setattr restricted: same attributes"});
-      e.enosys.push_back("open_tree_attr");  // takes the same struct mount_attr (6.15)
+        e.argRules.push_back({"fsmount", 2, attrs, err, why});
+      e.enosys.push_back(id == SyscallId::MountSetattr ? "open_tree_attr" : "mount_setattr");
       e.notes.push_back("mount_setattr and open_tree_attr are hidden (ENOSYS): their attributes "
                         "live in memory; mount(2) and fsmount(2) flags are checked in BPF");
       break;
     }
+    case SyscallId::Setxattrat:
+    case SyscallId::Getxattrat: {
+      // The legacy calls carry what the struct carries in registers:
+      // setxattr's flags (arg 4); AT_SYMLINK_NOFOLLOW is lsetxattr and
+      // AT_EMPTY_PATH (act on the fd) is fsetxattr.
+      const bool set = id == SyscallId::Setxattrat;
+      const std::string why = std::string(kernel::describe(id).name) + " restricted";
+      if (set) {
+        const uint64_t flags =
+            (uapi::kXattrCreate | uapi::kXattrReplace) & ~allowed(decided, id, "flags");
+        for (const char* legacy : {"setxattr", "lsetxattr", "fsetxattr"})
+          if (flags)
+            e.argRules.push_back({legacy, 4, flags, err, why + ": same flags"});
+      }
+      const uint64_t at = uapi::kXattratAtFlags & ~decided.argAllow[0];
+      if (at & uapi::kAtSymlinkNofollow)
+        e.argRules.push_back({set ? "lsetxattr" : "lgetxattr", 0, 0, err,
+                              why + ": AT_SYMLINK_NOFOLLOW forbidden"});
+      if (at & uapi::kAtEmptyPath)
+        e.argRules.push_back({set ? "fsetxattr" : "fgetxattr", 0, 0, err,
+                              why + ": AT_EMPTY_PATH forbidden"});
+      e.notes.push_back(std::string(kernel::describe(id).name) +
+                        " is hidden (ENOSYS): its struct lives in memory; the legacy *xattr "
+                        "calls' flags are checked in BPF");
+      break;
+    }
+    case SyscallId::FileSetattr:
+      e.notes.push_back("file_setattr is hidden (ENOSYS): its struct lives in memory. The "
+                        "FS_IOC_FSSETXATTR and FS_IOC_SETFLAGS ioctls set the same attributes "
+                        "from memory and are NOT checked: strict mode cannot confine them");
+      break;
+    case SyscallId::LandlockCreateRuleset:
+      e.notes.push_back("landlock_create_ruleset is hidden (ENOSYS): its struct lives in memory. "
+                        "Programs then usually run without their Landlock sandbox");
+      break;
     default:
       e.notes.push_back(std::string(kernel::describe(id).name) +
                         " is hidden (ENOSYS): its struct lives in memory");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "kernel/abi/uapi_flags.h"
 #include "policy/toml_loader.h"
@@ -235,6 +236,36 @@ TEST(Effective, StrictTranslatesToRegisterRules) {
   for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register"})
     EXPECT_NE(std::find(e->enosys.begin(), e->enosys.end(), s), e->enosys.end()) << s;
   EXPECT_TRUE(e->foreignAbisEnosys);
+}
+
+// Strict mode and the newer syscalls: hidden when restricted, with the
+// legacy calls' registers checked where they carry the same bits.
+TEST(Effective, StrictHidesRestrictedNewerSyscalls) {
+  auto p = parsePolicy("mode = \"strict\"\n[setxattrat]\ncall = \"restrict\"\n"
+                       "[setxattrat.forbid]\nflags = [\"XATTR_REPLACE\"]\n"
+                       "[open_tree_attr]\ncall = \"restrict\"\n[open_tree_attr.forbid]\n"
+                       "attr_set = [\"MOUNT_ATTR_NOSUID\"]\n"
+                       "[landlock_create_ruleset]\ncall = \"restrict\"\n", "t.toml");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  auto e = makeEffective(*p, kernel::featuresForVersion({6, 18, 0}));
+  ASSERT_TRUE(e.ok());
+  for (SyscallId id : {SyscallId::Setxattrat, SyscallId::OpenTreeAttr, SyscallId::MountSetattr,
+                       SyscallId::LandlockCreateRuleset}) {
+    EXPECT_EQ(e->of(id).call, CallMode::Hide) << kernel::describe(id).name;
+    EXPECT_EQ(e->of(id).probe, ProbeMode::Hide) << kernel::describe(id).name;
+  }
+  for (SyscallId id : {SyscallId::Getxattrat, SyscallId::FileSetattr, SyscallId::Openat2})
+    EXPECT_EQ(e->of(id).call, CallMode::Allow) << kernel::describe(id).name;
+  auto forbidden = [&](const std::string& sys, uint8_t arg) -> std::optional<uint64_t> {
+    for (const auto& r : e->argRules)
+      if (r.syscall == sys && r.arg == arg)
+        return r.forbidden;
+    return std::nullopt;
+  };
+  for (const char* legacy : {"setxattr", "lsetxattr", "fsetxattr"})
+    EXPECT_EQ(forbidden(legacy, 4), std::optional<uint64_t>(uapi::kXattrReplace)) << legacy;
+  EXPECT_EQ(forbidden("mount", 3), std::optional<uint64_t>(0x2u));          // MS_NOSUID
+  EXPECT_EQ(forbidden("fsmount", 2), std::optional<uint64_t>(uapi::kMountAttrNosuid));
 }
 
 }  // namespace
