@@ -15,6 +15,7 @@
  *                                     are closed: ENOSYS, or for i386 a SIGSEGV (int $0x80
  *                                     faults when IA-32 emulation is off: no syscall ran)
  *   policy_cases legacy               transcript of legacy calls, exit 0
+ *   policy_cases newer                transcript of the syscalls after the RFC, exit 0
  *
  * Lines of use-told/use-more: "ok|FAIL|skip SYSCALL FIELD NAME -> RESULT", "note ...", then
  * "summary ok=N fail=N skip=N".  Usage errors exit 2.
@@ -25,7 +26,7 @@
 
 static int usage(void) {
     fprintf(stderr, "usage: policy_cases told | use-told | use-more | race SECONDS "
-                    "clone3|openat2 | race-legacy SECONDS | sidedoors | legacy\n");
+                    "clone3|openat2 | race-legacy SECONDS | sidedoors | legacy | newer\n");
     return 2;
 }
 
@@ -50,5 +51,7 @@ int main(int argc, char **argv) {
         return cmd_sidedoors();
     if (argc == 2 && strcmp(c, "legacy") == 0)
         return cmd_legacy();
+    if (argc == 2 && strcmp(c, "newer") == 0)
+        return cmd_newer();
     return usage();
 }

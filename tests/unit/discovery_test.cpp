@@ -10,8 +10,12 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../sanitizers.h"
@@ -212,6 +216,33 @@ TEST(LiveDiscovery, EqualsTheVersionTable) {
   EXPECT_EQ(got.notify.syncWakeUp, (*v >= KernelVersion{6, 6, 0}));
 }
 
+// What discovery's hazards would change (src/kernel/discovery/RECIPES.md):
+// the open fds, the extended attributes and the file attributes of the
+// current directory (file_setattr with AT_EMPTY_PATH and a usable dfd acts
+// on it; setxattrat likewise), and whether this process is confined
+// (landlock_restrict_self): a confined one could not create a file here.
+std::string processState() {
+  std::string s = "fds:";
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    s += " " + e.path().filename().string();
+  char names[1024] = {};
+  const ssize_t n = listxattr(".", names, sizeof names);
+  s += " xattrs:" + (n < 0 ? std::string("error") : std::string(names, static_cast<size_t>(n)));
+  if (int dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    fsxattr fa{};
+    s += " xflags:" + (ioctl(dir, FS_IOC_FSGETXATTR, &fa) == 0 ? std::to_string(fa.fsx_xflags)
+                                                               : std::string("n/a"));
+    close(dir);
+  }
+  const int probe = open("landlock-check", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  s += probe >= 0 ? " writable" : " confined";
+  if (probe >= 0) {
+    close(probe);
+    unlink("landlock-check");
+  }
+  return s;
+}
+
 std::string slurp(const char* path) {
   FILE* f = std::fopen(path, "r");
   if (f == nullptr)
@@ -226,7 +257,8 @@ std::string slurp(const char* path) {
 }
 
 // Live discovery in a fresh pid namespace, from an empty directory: no
-// file, no mount, and exactly one process (the probe child) appears.
+// file, no mount, no fd, no xattr or file attribute on the directory, no
+// Landlock confinement, and exactly one process (the probe child) appears.
 TEST(LiveDiscovery, HasNoSideEffects) {
   if (geteuid() != 0)
     GTEST_SKIP() << "needs root for a private pid namespace";
@@ -247,6 +279,7 @@ TEST(LiveDiscovery, HasNoSideEffects) {
         _exit(11);
       const std::string mountsBefore = slurp("/proc/self/mountinfo");
       const std::string lastBefore = slurp("/proc/sys/kernel/ns_last_pid");
+      const std::string stateBefore = processState();
       auto v = KernelVersion::running();
       LiveBackend live;
       (void)discover(live, *v, DiscoveryOptions{mayMount()});
@@ -255,6 +288,8 @@ TEST(LiveDiscovery, HasNoSideEffects) {
                            lastAfter.substr(0, lastAfter.size() - 1);
       if (slurp("/proc/self/mountinfo") != mountsBefore)
         report += " mounts-changed";
+      if (const std::string after = processState(); after != stateBefore)
+        report += " state " + stateBefore + " -> " + after;
       if (!std::filesystem::is_empty(tmpl))
         report += " files-appeared";
       if (write(pipefd[1], report.data(), report.size()) < 0)
@@ -268,7 +303,7 @@ TEST(LiveDiscovery, HasNoSideEffects) {
   close(pipefd[1]);
   int st = 0;
   ASSERT_EQ(waitpid(outer, &st, 0), outer);
-  char buf[512] = {};
+  char buf[4096] = {};
   ssize_t n = read(pipefd[0], buf, sizeof buf - 1);
   close(pipefd[0]);
   std::filesystem::remove_all(tmpl);
