@@ -13,8 +13,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app(
-      "extsys - CHECK_FIELDS feature probes for openat2, clone3 and mount_setattr, on any "
-      "kernel.",
+      "extsys - CHECK_FIELDS feature probes for openat2, clone3, mount_setattr and the other "
+      "extensible-struct syscalls, on any kernel.",
       "extsys");
   app.require_subcommand(1);
   app.footer("Run `extsys COMMAND --help` for a command's options.");
