@@ -8,6 +8,7 @@
 
 #include "app/policy_files.h"
 #include "app/usage.h"
+#include "base/errno_name.h"
 #include "config.h"
 #include "policy/policy.h"
 #include "kernel/abi/answers.h"
@@ -70,11 +71,16 @@ nlohmann::json runJson(const policy::EffectivePolicy& e, const RunView& v) {
 
 using kernel::SyscallId;
 
-// Prints NAME VALUE BITS with the bit names wrapped under the BITS column.
+// Prints NAME VALUE BITS with the bit names wrapped under the BITS column; a
+// syscall name wider than its column gets a line of its own.
 void row(const char* syscall, std::string_view field, const std::string& value,
          const std::vector<std::string>& bits) {
-  constexpr size_t kWidth = 100, kIndent = 52;
-  std::string line = fmt::format("  {:<15}{:<13}{:<22}", syscall, field, value);
+  constexpr size_t kWidth = 100, kIndent = 58;
+  if (std::string_view(syscall).size() >= 15) {
+    std::printf("  %s\n", syscall);
+    syscall = "";
+  }
+  std::string line = fmt::format("  {:<15}{:<19}{:<22}", syscall, field, value);
   size_t col = line.size();
   for (const auto& b : bits) {
     if (col + b.size() + 1 > kWidth && col > kIndent) {
@@ -94,14 +100,15 @@ void row(const char* syscall, std::string_view field, const std::string& value,
 void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e,
                 const ModelView& mv) {
   const auto& f = l.features;
-  std::printf("Kernel %s (%s)\n", f.release.c_str(), f.version.str().c_str());
+  std::printf("Kernel %s (%s), Landlock ABI %s\n", f.release.c_str(), f.version.str().c_str(),
+              f.landlockAbi > 0 ? std::to_string(f.landlockAbi).c_str() : "none");
   std::printf("Discovery: cache %s%s%s, %.0f us\n\n", kernel::cacheStateName(l.cache),
               l.cacheDir.empty() ? "" : (" in " + l.cacheDir).c_str(),
               l.cacheNote.empty() ? "" : (" (" + l.cacheNote + ")").c_str(), l.micros);
   std::printf("CHECK_FIELDS answers under `extsys run%s` (RFC v3 formula on this kernel%s):\n",
               e.name == "default" ? "" : (" --policy " + e.name).c_str(),
               e.name == "default" ? "" : ", then the policy");
-  std::printf("  %-15s%-13s%-22s%s\n", "SYSCALL", "FIELD", "VALUE", "BITS");
+  std::printf("  %-15s%-19s%-22s%s\n", "SYSCALL", "FIELD", "VALUE", "BITS");
   const kernel::ProbeAnswers& answers = e.answers;
   const kernel::ProbeAnswers full = kernel::buildAnswers(f);
   for (const auto& d : kernel::syscallTable()) {
@@ -120,32 +127,45 @@ void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e
       row(name.c_str(), "-", "ENOSYS", {"(the syscall does not exist here)"});
       continue;
     }
+    if (a.disabledErrno != 0) {
+      row(name.c_str(), "-", errnoName(a.disabledErrno), {"(present, but switched off)"});
+      continue;
+    }
     bool first = true;
-    for (const auto& field : d.fields) {
-      if (field.offset + 8u > a.ksize)
+    for (size_t i = 0; i < d.fields.size(); ++i) {
+      const kernel::FieldDesc& field = d.fields[i];
+      if (field.offset + field.width > a.ksize)
         continue;
-      const uint64_t v = a.field(field.name);
+      const uint64_t v = a.field(i);
       std::vector<std::string> bits = kernel::bitNames(d.id, field.name, v);
-      if (kernel::flagNames(d.id, field.name).empty())
-        bits = {v == ~0ULL ? "(all ones: field known)" : ""};
+      if (!field.isFlags())
+        bits = {v == field.allOnes() ? "(all ones: field known)" : ""};
       row(first ? name.c_str() : "", field.name, kernel::hex64(v), bits);
       first = false;
-      const uint64_t hidden = full[static_cast<size_t>(d.id)].field(field.name) & ~v;
-      if (hidden && !kernel::flagNames(d.id, field.name).empty())
+      const uint64_t hidden = full[static_cast<size_t>(d.id)].field(i) & ~v;
+      if (hidden && field.isFlags())
         row("", "  hidden", kernel::hex64(hidden), kernel::bitNames(d.id, field.name, hidden));
     }
     row("", "struct size", std::to_string(a.ksize), {});
+    for (size_t i = 0; i < d.args.size(); ++i) {
+      const kernel::ArgCheck& c = d.args[i];
+      if (!c.beforeSize || c.fixedMask)
+        continue;  // only the arguments a probe is checked against
+      const std::string label = "arg " + std::string(c.name);
+      row("", label, kernel::hex64(a.argMasks[i]),
+          kernel::argBitNames(d.id, c.name, a.argMasks[i]));
+    }
   }
   std::printf("\nWhere the facts come from:\n");
   for (const auto& d : kernel::syscallTable()) {
     const auto& r = f.report(d.id);
-    std::printf("  %-15s%s%s%s\n", std::string(d.name).c_str(), kernel::sourceName(r.source),
+    std::printf("  %-24s%s%s%s\n", std::string(d.name).c_str(), kernel::sourceName(r.source),
                 r.note.empty() ? "" : ": ", r.note.c_str());
     for (const auto& x : r.disagreements)
-      std::printf("  %-15s  probe and version table disagree on %s: table %s, probe %s (probe used)\n",
+      std::printf("  %-24s  probe and version table disagree on %s: table %s, probe %s (probe used)\n",
                   "", x.field.c_str(), kernel::hex64(x.table).c_str(), kernel::hex64(x.probe).c_str());
     if (r.unknownAccepted)
-      std::printf("  %-15s  the kernel also accepts bits extsys does not know: %s (not reported)\n", "",
+      std::printf("  %-24s  the kernel also accepts bits extsys does not know: %s (not reported)\n", "",
                   kernel::hex64(r.unknownAccepted).c_str());
   }
   const auto& n = f.notify;
@@ -220,7 +240,7 @@ int featuresCommand(const FeaturesOptions& o) {
         const auto& a = effective->answers[static_cast<size_t>(d.id)];
         nlohmann::json fields = nlohmann::json::object();
         for (const auto& field : d.fields)
-          if (field.offset + 8u <= a.ksize)
+          if (field.offset + field.width <= a.ksize)
             fields[std::string(field.name)] = kernel::hex64(a.field(field.name));
         ps[std::string(d.name)] = {{"probe", policy::name(decided.probe)},
                                    {"call", policy::name(decided.call)},

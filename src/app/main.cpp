@@ -14,8 +14,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app(
-      "extsys - CHECK_FIELDS feature probes for openat2, clone3 and mount_setattr, on any "
-      "kernel.",
+      "extsys - CHECK_FIELDS feature probes for openat2, clone3, mount_setattr and the other "
+      "extensible-struct syscalls, on any kernel.",
       "extsys");
   app.footer(
       "Run `extsys help COMMAND` or `extsys COMMAND --help` for a command's options.\n\n"

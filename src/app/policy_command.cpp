@@ -77,7 +77,7 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
     if (decided.probe == policy::ProbeMode::Emulate && a.present) {
       for (size_t f = 0; f < d.fields.size(); ++f) {
         const auto& field = d.fields[f];
-        if (kernel::flagNames(d.id, field.name).empty() || field.offset + 8u > a.ksize)
+        if (!field.isFlags() || field.offset + field.width > a.ksize)
           continue;
         const uint64_t v = a.field(field.name), hidden = full.field(field.name) & ~v;
         std::printf("    advertise %-12s %s\n", std::string(field.name).c_str(),

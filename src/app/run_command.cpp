@@ -107,8 +107,10 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       "Usage: extsys run [OPTIONS] [--] PROGRAM [ARGS...]");
   run->footer(
       "Every openat2, clone3 and mount_setattr call whose size argument has bit 63\n"
-      "(CHECK_FIELDS) set is answered as the RFC v3 kernel would; all other calls\n"
-      "go straight to the kernel unless a policy restricts them.\n\n"
+      "(CHECK_FIELDS) set is answered as the RFC v3 kernel would, and so are\n"
+      "open_tree_attr, setxattrat, getxattrat, file_getattr, file_setattr and\n"
+      "landlock_create_ruleset (extsys's proposal, src/kernel/abi/CHECK_FIELDS.md);\n"
+      "all other calls go straight to the kernel unless a policy restricts them.\n\n"
       "Process model (--process-model, default auto; `extsys features` shows which):\n"
       "  in-place  extsys becomes PROGRAM: same pid, parent, process group, terminal\n"
       "            and exit status. Used without Yama, with ptrace_scope=0, or with\n"

@@ -2,7 +2,7 @@
 // policy/effective.cpp - a policy applied to the running kernel.
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <string>
 
 #include "kernel/abi/flag_names.h"
 #include "kernel/abi/uapi_compat.h"
@@ -56,64 +56,47 @@ namespace {
 constexpr uint64_t kAllOnes = ~0ULL;
 
 size_t fieldIndex(SyscallId id, std::string_view field) {
-  const auto& fields = kernel::describe(id).fields;
-  for (size_t i = 0; i < fields.size(); ++i)
-    if (fields[i].name == field)
-      return i;
-  return kMaxFields;
-}
-
-void maskImageField(kernel::ProbeAnswer& a, size_t field, uint64_t mask) {
-  const auto& f = kernel::describe(a.id).fields[field];
-  if (f.offset + 8u > a.image.size())
-    return;
-  uint64_t v;
-  std::memcpy(&v, a.image.data() + f.offset, 8);
-  v &= mask;
-  std::memcpy(a.image.data() + f.offset, &v, 8);
+  return kernel::describe(id).fieldIndex(field).value_or(kMaxFields);
 }
 
 // The persona's view of the kernel: only what both have.
 kernel::KernelFeatures personaView(const kernel::KernelFeatures& k, kernel::KernelVersion v) {
   const kernel::KernelFeatures p = kernel::featuresForVersion(v);
   kernel::KernelFeatures t = k;
-  t.openat2.present = k.openat2.present && p.openat2.present;
-  t.openat2.flags &= p.openat2.flags;
-  t.openat2.mode &= p.openat2.mode;
-  t.openat2.resolve &= p.openat2.resolve;
-  t.clone3.present = k.clone3.present && p.clone3.present;
-  t.clone3.extraFlags &= p.clone3.extraFlags;
-  t.clone3.structSize = std::min(k.clone3.structSize, p.clone3.structSize);
-  t.mountSetattr.present = k.mountSetattr.present && p.mountSetattr.present;
-  t.mountSetattr.attrs &= p.mountSetattr.attrs;
-  t.mountSetattr.attrsClr &= p.mountSetattr.attrsClr;
-  t.mountSetattr.propagation &= p.mountSetattr.propagation;
+  for (size_t i = 0; i < kernel::kSyscallCount; ++i) {
+    const kernel::SyscallFeatures& ps = p.syscalls[i];
+    kernel::SyscallFeatures& ts = t.syscalls[i];
+    ts.present = ts.present && ps.present;
+    ts.structSize = std::min(ts.structSize, ps.structSize);
+    for (size_t f = 0; f < ts.fields.size(); ++f)
+      ts.fields[f] &= ps.fields[f];
+    for (size_t a = 0; a < ts.args.size(); ++a)
+      ts.args[a] &= ps.args[a];
+  }
+  t.landlockAbi = std::min(k.landlockAbi, p.landlockAbi);
   return t;
 }
 
-// What a persona lets real calls use, per field.
+// What a persona lets real calls use, per field and checked argument: what
+// the persona's kernel accepts, as the answer reports it (flag fields with
+// their always-reported bits; a copied field as its source, as the RFC
+// answer does: the kernel itself still refuses what it refuses).
 void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscall& decided) {
-  auto set = [&](std::string_view field, uint64_t v) { decided.allow[fieldIndex(id, field)] = v; };
-  switch (id) {
-    case SyscallId::Openat2:
-      set("flags", t.openat2.flags);
-      set("mode", t.openat2.mode);
-      set("resolve", t.openat2.resolve);
-      decided.maxStructSize = t.openat2.structSize;
-      break;
-    case SyscallId::Clone3:
-      set("flags", uapi::kCloneLegacyFlags | t.clone3.extraFlags);
-      decided.maxStructSize = t.clone3.structSize;
-      break;
-    case SyscallId::MountSetattr:
-      set("attr_set", t.mountSetattr.attrs);
-      // As the RFC answer does: attr_clr = the valid attributes (the kernel
-      // itself still refuses IDMAP there).
-      set("attr_clr", t.mountSetattr.attrs);
-      set("propagation", t.mountSetattr.propagation);
-      decided.maxStructSize = t.mountSetattr.structSize;
-      break;
+  const kernel::SyscallDesc& d = kernel::describe(id);
+  if (!d.readsStruct)
+    return;  // the kernel only writes the struct: nothing in it to restrict
+  const kernel::SyscallFeatures& s = t.of(id);
+  for (size_t f = 0; f < d.fields.size(); ++f) {
+    const kernel::FieldDesc& fd = d.fields[f];
+    if (fd.role == kernel::FieldRole::Mask)
+      decided.allow[f] = fd.value | s.fields[f];
+    else if (fd.role == kernel::FieldRole::CopyOf)
+      decided.allow[f] = d.fields[fd.value].value | s.fields[fd.value];
   }
+  for (size_t a = 0; a < d.args.size(); ++a)
+    if (!d.args[a].fixedMask)
+      decided.argAllow[a] = s.args[a];
+  decided.maxStructSize = s.structSize;
 }
 
 // Whether a persona's limits reject anything the running kernel accepts.
@@ -121,11 +104,28 @@ bool restrictsKernel(const kernel::KernelFeatures& k, SyscallId id, const Effect
                      const SyscallPolicy& written) {
   EffectiveSyscall kernelLimits;
   kernelLimits.allow.fill(kAllOnes);
+  kernelLimits.argAllow.fill(kAllOnes);
   personaAllow(k, id, kernelLimits);
   for (size_t f = 0; f < kMaxFields; ++f)
     if ((kernelLimits.allow[f] & ~decided.allow[f]) != 0 || written.allow[f])
       return true;
+  for (size_t a = 0; a < kernelLimits.argAllow.size(); ++a)
+    if ((kernelLimits.argAllow[a] & ~decided.argAllow[a]) != 0)
+      return true;
   return kernelLimits.maxStructSize > decided.maxStructSize;
+}
+
+// A described syscall that strict mode (or the policy) put on the ENOSYS
+// list is hidden through its own decision, so that its rules in the filter
+// never disagree.
+void hideListedSyscalls(EffectivePolicy& e) {
+  for (const auto& d : kernel::syscallTable()) {
+    if (std::erase(e.enosys, std::string(d.name)) == 0)
+      continue;
+    EffectiveSyscall& decided = e.syscalls[static_cast<size_t>(d.id)];
+    decided.call = CallMode::Hide;
+    decided.probe = ProbeMode::Hide;
+  }
 }
 
 }  // namespace
@@ -146,6 +146,7 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
     EffectiveSyscall& decided = e.syscalls[i];
     kernel::ProbeAnswer& answer = e.answers[i];
     decided.allow.fill(kAllOnes);
+    decided.argAllow.fill(kAllOnes);
     decided.denyErrno = written.denyErrno.value_or(EINVAL);
 
     if (p.persona && !answer.present) {
@@ -169,10 +170,15 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
       uint64_t advertised = kAllOnes;
       if (written.advertise[f])
         advertised &= *written.advertise[f];
-      if (decided.call == CallMode::Restrict && !kernel::flagNames(d.id, d.fields[f].name).empty())
+      if (decided.call == CallMode::Restrict && d.fields[f].isFlags())
         advertised &= decided.allow[f];  // never advertise what calls may not use
-      maskImageField(answer, f, advertised);
+      answer.maskField(f, advertised);
     }
+    if (decided.call == CallMode::Restrict)
+      for (size_t a = 0; a < d.args.size(); ++a)
+        answer.argMasks[a] &= decided.argAllow[a];
+    if (decided.call == CallMode::Restrict && p.persona && d.abiQuery != 0)
+      decided.abiVersion = presented.landlockAbi;
     if (decided.call == CallMode::Restrict && p.mode == EnforceMode::Strict)
       strict::translate(d.id, decided, e);
   }
@@ -182,6 +188,7 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
     strict::closeSideDoors(e);
     e.containment = p.containment.value_or(ContainmentFloor::Full);
   }
+  hideListedSyscalls(e);
   std::sort(e.enosys.begin(), e.enosys.end());
   e.enosys.erase(std::unique(e.enosys.begin(), e.enosys.end()), e.enosys.end());
   return e;

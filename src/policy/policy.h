@@ -51,7 +51,7 @@ const char* name(EnforceMode m);
 const char* name(ContainmentFloor f);  // "full", "ptrace-only", "none"
 [[nodiscard]] Result<ContainmentFloor> parseContainmentFloor(std::string_view text);
 
-inline constexpr size_t kMaxFields = 11;
+inline constexpr size_t kMaxFields = kernel::kMaxFields;
 // One optional mask per struct field, indexed like SyscallDesc::fields.
 using FieldMasks = std::array<std::optional<uint64_t>, kMaxFields>;
 
@@ -105,8 +105,14 @@ struct EffectiveSyscall {
   ProbeMode probe = ProbeMode::Emulate;
   CallMode call = CallMode::Allow;
   std::array<uint64_t, kMaxFields> allow{};  // Restrict: allowed bits per field
+  // Restrict: allowed bits per checked argument (SyscallDesc::args): a
+  // persona's kernel rejects newer flags there with EINVAL.
+  std::array<uint64_t, kernel::kMaxArgChecks> argAllow{};
   uint32_t maxStructSize = 0;  // Restrict: bytes past it must be zero (E2BIG)
   int denyErrno = 0;
+  // Restrict with a persona: the answer to the syscall's ABI version query
+  // (SyscallDesc::abiQuery; Landlock), 0 to let the kernel answer.
+  int abiVersion = 0;
 };
 
 struct EffectivePolicy {

@@ -4,6 +4,7 @@
 #include "policy/strict.h"
 
 #include <cerrno>
+#include <string>
 
 #include "kernel/abi/uapi_flags.h"
 
@@ -130,6 +131,26 @@ constexpr Route kRoutes[] = {
     // read it as its low half (never 0 then, unless the call meant itself).
     {C::OtherProcessLimits, "prlimit64", S::OtherPid, 0, kAll, 2, ErrnoFrom::Eperm, Arches::All,
      "setting another process's resource limits (RLIMIT_CPU kills it)"},
+
+    // ---- extended attributes (6.13's *xattrat: struct xattr_args in memory,
+    // hidden). The legacy calls carry the same things in registers: the
+    // flags (arg 4), AT_SYMLINK_NOFOLLOW as the l* call, AT_EMPTY_PATH (act
+    // on the fd) as the f* call. The forbidden bits hold XATTR_* and AT_*
+    // values, which do not overlap.
+    {C::XattrSet, "setxattr", S::Bits, 4, kXattrCreate | kXattrReplace, 0, ErrnoFrom::Policy,
+     Arches::All, "setxattrat restricted: the same flags"},
+    {C::XattrSet, "lsetxattr", S::Bits, 4, kXattrCreate | kXattrReplace, 0, ErrnoFrom::Policy,
+     Arches::All, "setxattrat restricted: the same flags"},
+    {C::XattrSet, "fsetxattr", S::Bits, 4, kXattrCreate | kXattrReplace, 0, ErrnoFrom::Policy,
+     Arches::All, "setxattrat restricted: the same flags"},
+    {C::XattrSet, "lsetxattr", S::Whole, 0, kAtSymlinkNofollow, 0, ErrnoFrom::Policy, Arches::All,
+     "setxattrat restricted: AT_SYMLINK_NOFOLLOW forbidden"},
+    {C::XattrSet, "fsetxattr", S::Whole, 0, kAtEmptyPath, 0, ErrnoFrom::Policy, Arches::All,
+     "setxattrat restricted: AT_EMPTY_PATH forbidden"},
+    {C::XattrGet, "lgetxattr", S::Whole, 0, kAtSymlinkNofollow, 0, ErrnoFrom::Policy, Arches::All,
+     "getxattrat restricted: AT_SYMLINK_NOFOLLOW forbidden"},
+    {C::XattrGet, "fgetxattr", S::Whole, 0, kAtEmptyPath, 0, ErrnoFrom::Policy, Arches::All,
+     "getxattrat restricted: AT_EMPTY_PATH forbidden"},
 };
 
 // MOUNT_ATTR_* bits -> the MS_* flags mount(2) uses for the same attribute.
@@ -218,6 +239,8 @@ const char* name(Capability c) {
     case C::ForeignAbis: return "32-bit ABIs";
     case C::TerminalInput: return "terminal input";
     case C::OtherProcessLimits: return "other processes' limits";
+    case C::XattrSet: return "setting extended attributes";
+    case C::XattrGet: return "reading extended attributes";
   }
   return "?";
 }
@@ -241,13 +264,24 @@ std::array<Forbidden, kCapabilityCount> forbiddenBy(SyscallId id, const Effectiv
       at(C::JoinNamespaces) = forbid(flags & kSetnsTypes, err);
       break;
     }
-    case SyscallId::MountSetattr: {
+    case SyscallId::MountSetattr:
+    case SyscallId::OpenTreeAttr: {  // the same struct mount_attr
       const uint64_t set = kKnownMountAttrs & ~allowed(decided, id, "attr_set");
       const uint64_t clr = kKnownMountAttrs & ~allowed(decided, id, "attr_clr");
       const uint64_t prop = kMountPropagationFlags & ~allowed(decided, id, "propagation");
       at(C::MountAttributes) = {(set | clr | prop) != 0, msFlagsFor(set) | prop, err};
       break;
     }
+    case SyscallId::Setxattrat:
+      at(C::XattrSet) = forbid(((kXattrCreate | kXattrReplace) & ~allowed(decided, id, "flags")) |
+                                   (kXattratAtFlags & ~decided.argAllow[0]),
+                               err);
+      break;
+    case SyscallId::Getxattrat:
+      at(C::XattrGet) = forbid(kXattratAtFlags & ~decided.argAllow[0], err);
+      break;
+    default:
+      break;  // nothing reachable through registers
   }
   return out;
 }
@@ -269,9 +303,30 @@ void translate(SyscallId id, EffectiveSyscall& decided, EffectivePolicy& e) {
                         "and setns(2) into a namespace of a forbidden type");
       break;
     case SyscallId::MountSetattr:
+    case SyscallId::OpenTreeAttr:
+      e.enosys.push_back(id == SyscallId::MountSetattr ? "open_tree_attr" : "mount_setattr");
       e.notes.push_back("mount_setattr, open_tree_attr and the new mount API are hidden "
                         "(ENOSYS): their attributes live in memory; mount(2) flags are checked "
                         "in BPF and MS_REMOUNT is refused");
+      break;
+    case SyscallId::Setxattrat:
+    case SyscallId::Getxattrat:
+      e.notes.push_back(std::string(kernel::describe(id).name) +
+                        " is hidden (ENOSYS): its struct lives in memory; the legacy *xattr "
+                        "calls' flags are checked in BPF");
+      break;
+    case SyscallId::FileSetattr:
+      e.notes.push_back("file_setattr is hidden (ENOSYS): its struct lives in memory. The "
+                        "FS_IOC_FSSETXATTR and FS_IOC_SETFLAGS ioctls set the same attributes "
+                        "from memory and are NOT checked: strict mode cannot confine them");
+      break;
+    case SyscallId::LandlockCreateRuleset:
+      e.notes.push_back("landlock_create_ruleset is hidden (ENOSYS): its struct lives in memory. "
+                        "Programs then usually run without their Landlock sandbox");
+      break;
+    default:
+      e.notes.push_back(std::string(kernel::describe(id).name) +
+                        " is hidden (ENOSYS): its struct lives in memory");
       break;
   }
 }

@@ -41,8 +41,10 @@ enum class Capability : uint8_t {
   ForeignAbis,         // i386 and x32 calls (no routes: the filter's bad-arch action)
   TerminalInput,       // typing into the terminal (TIOCSTI, TIOCLINUX)
   OtherProcessLimits,  // setting another process's resource limits
+  XattrSet,            // setxattrat's flags and AT_* forms, on the legacy calls
+  XattrGet,            // getxattrat's AT_* forms, on the legacy calls
 };
-inline constexpr size_t kCapabilityCount = 9;
+inline constexpr size_t kCapabilityCount = 11;
 
 const char* name(Capability c);
 

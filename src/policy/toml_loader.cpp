@@ -63,7 +63,7 @@ public:
         p.syscalls[static_cast<size_t>(*id)] = syscall(*id, *t);
       } else {
         fail(key, "unknown key '" + k + "' (expected description, mode, persona, probe_errno, "
-                  "hide, containment, [openat2], [clone3] or [mount_setattr])");
+                  "hide, containment, " + syscallTables() + ")");
       }
     }
     checkAgainstPersona(p, root);
@@ -72,6 +72,16 @@ public:
   }
 
 private:
+  // "[openat2], [clone3] or [mount_setattr]": every syscall table a policy may have.
+  static std::string syscallTables() {
+    std::string out;
+    const auto& table = kernel::syscallTable();
+    for (size_t i = 0; i < table.size(); ++i)
+      out += std::string(i == 0 ? "" : i + 1 == table.size() ? " or " : ", ") + "[" +
+             std::string(table[i].name) + "]";
+    return out;
+  }
+
   [[noreturn]] void fail(const toml::source_region& where, const std::string& msg) {
     throw Fail{path_ + ":" + std::to_string(where.begin.line) + ":" +
                std::to_string(where.begin.column) + ": " + msg};
@@ -241,6 +251,7 @@ private:
     const toml::node* forbidNode = nullptr;
     FieldMasks forbid;
     const toml::node* probeNode = nullptr;
+    const toml::node* callNode = nullptr;
     const toml::node* denyNode = nullptr;
     for (auto&& [key, node] : t) {
       const std::string k(key.str());
@@ -250,6 +261,7 @@ private:
                                                  {"passthrough", ProbeMode::Passthrough},
                                                  {"hide", ProbeMode::Hide}});
       } else if (k == "call") {
+        callNode = &node;
         written.call = choice<CallMode>(node, key, {{"allow", CallMode::Allow},
                                                {"hide", CallMode::Hide},
                                                {"restrict", CallMode::Restrict}});
@@ -277,6 +289,9 @@ private:
       if (forbid[f])
         written.allow[f] = written.allow[f].value_or(~0ULL) & ~*forbid[f];
     const CallMode call = written.call.value_or(CallMode::Allow);
+    if (call == CallMode::Restrict && !kernel::describe(id).readsStruct)
+      fail(*callNode, sys + ": the kernel only writes the struct of " + sys +
+                          ", so calls have nothing to restrict; use call = \"allow\" or \"hide\"");
     if (call == CallMode::Hide && written.probe && *written.probe != ProbeMode::Hide)
       fail(*probeNode, sys + ": call = \"hide\" makes the syscall look absent, so probes must "
                              "be hidden too (remove probe or set probe = \"hide\")");
@@ -312,10 +327,9 @@ private:
     if (!p.persona)
       return;
     const kernel::KernelFeatures f = kernel::featuresForVersion(*p.persona);
-    const bool has[] = {f.openat2.present, f.clone3.present, f.mountSetattr.present};
     for (const auto& d : kernel::syscallTable()) {
       const SyscallPolicy& written = p.syscalls[static_cast<size_t>(d.id)];
-      if (has[static_cast<size_t>(d.id)] || (!written.probe && !written.call) ||
+      if (f.of(d.id).present || (!written.probe && !written.call) ||
           (written.call == CallMode::Hide && written.probe.value_or(ProbeMode::Hide) == ProbeMode::Hide))
         continue;
       fail(*root.get(d.name), "persona " + p.persona->str().substr(0, p.persona->str().rfind('.')) +

@@ -8,6 +8,7 @@
 #include "base/errno_name.h"
 #include "base/log.h"
 #include "kernel/abi/flag_names.h"
+#include "kernel/features/features_json.h"
 #include "remote/remote_memory.h"
 
 namespace extsys::supervisor {
@@ -18,10 +19,33 @@ CallHandler::CallHandler(const policy::EffectivePolicy& p, uint64_t pageSize)
 Reply CallHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& d,
                           const kernel::NotifyFd& listener, Counters& counters) {
   const policy::EffectiveSyscall& limits = policy_.of(d.id);
+  // A persona's answer to the ABI version query (Landlock's
+  // LANDLOCK_CREATE_RULESET_VERSION): the version of the persona's kernel,
+  // so that what a program is told agrees with what it may use.
+  if (d.abiQuery != 0 && limits.abiVersion > 0 && !d.args.empty() &&
+      (n.data.args[d.args[0].argIndex] & 0xFFFFFFFFULL) == d.abiQuery &&
+      n.data.args[d.structArg] == 0 && n.data.args[d.sizeArg] == 0) {
+    ++counters.allowed;
+    return {Reply::Kind::Send, 0, "emulated", limits.abiVersion};
+  }
+  // The checked arguments (flags in registers): decided without memory.
+  for (size_t a = 0; a < d.args.size(); ++a) {
+    uint64_t v = n.data.args[d.args[a].argIndex];
+    if (d.args[a].low32Only)
+      v &= 0xFFFFFFFFULL;
+    if (const uint64_t extra = v & ~limits.argAllow[a]) {
+      ++counters.denied;
+      if (log::supervisor().should_log(spdlog::level::info))
+        log::supervisor().info("call {} pid {}: {} {} not allowed, answering {}", d.name, n.pid,
+                               d.args[a].name, kernel::hex64(extra), errnoName(limits.denyErrno));
+      return {Reply::Kind::Send, limits.denyErrno, "denied"};
+    }
+  }
   const uint64_t usize = n.data.args[d.sizeArg];
-  // Sizes the kernel itself rejects before reading anything (EINVAL, E2BIG):
-  // nothing here depends on memory, let the kernel answer.
-  if (usize < d.ver0 || usize > pageSize_) {
+  // Sizes the kernel itself rejects before reading anything (EINVAL, E2BIG),
+  // and structs the kernel only writes: nothing here depends on memory, let
+  // the kernel answer.
+  if (usize < d.ver0() || usize > pageSize_ || !d.readsStruct) {
     ++counters.allowed;
     return {Reply::Kind::Continue, 0, "allowed"};
   }
@@ -61,16 +85,23 @@ Reply CallHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& d,
       }
   }
   for (size_t f = 0; f < d.fields.size(); ++f) {
-    if (d.fields[f].offset + 8u > usize)
+    const kernel::FieldDesc& fd = d.fields[f];
+    if (fd.offset + fd.width > usize)
       break;
     uint64_t v;
-    std::memcpy(&v, buf_.data() + d.fields[f].offset, sizeof v);
+    if (fd.width == 8) {
+      std::memcpy(&v, buf_.data() + fd.offset, 8);
+    } else {
+      uint32_t w;
+      std::memcpy(&w, buf_.data() + fd.offset, 4);
+      v = w;
+    }
     const uint64_t extra = v & ~limits.allow[f];
     if (extra != 0) {
       ++counters.denied;
       if (log::supervisor().should_log(spdlog::level::info))
         log::supervisor().info("call {} pid {}: {} {} not allowed, answering {}", d.name, n.pid,
-                               d.fields[f].name, kernel::describeBits(d.id, d.fields[f].name, extra),
+                               fd.name, kernel::describeBits(d.id, fd.name, extra),
                                errnoName(limits.denyErrno));
       return {Reply::Kind::Send, limits.denyErrno, "denied"};
     }

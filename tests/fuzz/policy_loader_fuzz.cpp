@@ -86,7 +86,13 @@ void checkErrorMessage(const std::string& msg) {
 
 uint64_t fieldValue(const ProbeAnswer& a, const extsys::kernel::FieldDesc& f) {
   uint64_t v = 0;
-  std::memcpy(&v, a.image.data() + f.offset, sizeof v);
+  if (f.width == 8) {
+    std::memcpy(&v, a.image.data() + f.offset, 8);
+  } else {
+    uint32_t w;
+    std::memcpy(&w, a.image.data() + f.offset, 4);
+    v = w;
+  }
   return v;
 }
 
@@ -121,7 +127,7 @@ void checkEffective(const Policy& p, const KernelFeatures& k, const EffectivePol
               "a syscall the persona lacks is not hidden", ctx);
     for (size_t f = 0; f < d.fields.size(); ++f) {
       const auto& fd = d.fields[f];
-      if (fd.offset + 8u > a.ksize || !isFlagField(d, fd.name))
+      if (fd.offset + fd.width > a.ksize || !isFlagField(d, fd.name))
         continue;
       const uint64_t advertised = fieldValue(a, fd);
       const std::string fctx = ctx + "." + std::string(fd.name) + " advertised=0x" + [&] {

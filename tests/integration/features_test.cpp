@@ -40,7 +40,8 @@ TEST(Features, TableNamesEverySyscallAndSource) {
   ASSERT_EQ(r.exitCode(), 0) << r.describe();
   for (const char* s : {"openat2", "clone3", "mount_setattr", "RESOLVE_CACHED", "CLONE_INTO_CGROUP",
                         "MOUNT_ATTR_IDMAP", "MS_SHARED", "Where the facts come from",
-                        "SYNC_WAKE_UP"})
+                        "SYNC_WAKE_UP", "open_tree_attr", "setxattrat", "getxattrat",
+                        "file_getattr", "file_setattr", "landlock_create_ruleset", "Landlock ABI"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   if (geteuid() == 0) {
     EXPECT_EQ(r.out.find(" table"), std::string::npos) << "root probes everything\n" << r.out;

@@ -17,6 +17,7 @@
  *   policy_cases legacy               transcript of legacy calls, exit 0
  *   policy_cases undumpable           PR_SET_DUMPABLE 0, then openat2(".", O_DIRECTORY): prints
  *                                     "openat2 -> ok" or "openat2 -> ENAME", exit 0
+ *   policy_cases newer                transcript of the syscalls after the RFC, exit 0
  *
  * Lines of use-told/use-more: "ok|FAIL|skip SYSCALL FIELD NAME -> RESULT", "note ...", then
  * "summary ok=N fail=N skip=N".  Usage errors exit 2.
@@ -45,7 +46,7 @@ static int cmd_undumpable(void) {
 
 static int usage(void) {
     fprintf(stderr, "usage: policy_cases told | use-told | use-more | race SECONDS "
-                    "clone3|openat2 | race-legacy SECONDS | sidedoors | legacy | undumpable\n");
+                    "clone3|openat2 | race-legacy SECONDS | sidedoors | legacy | undumpable | newer\n");
     return 2;
 }
 
@@ -72,5 +73,7 @@ int main(int argc, char **argv) {
         return cmd_legacy();
     if (argc == 2 && strcmp(c, "undumpable") == 0)
         return cmd_undumpable();
+    if (argc == 2 && strcmp(c, "newer") == 0)
+        return cmd_newer();
     return usage();
 }

@@ -55,7 +55,16 @@ TEST_F(FeatureCache, MissThenHitKeepsEveryFact) {
   EXPECT_EQ(buildAnswers(f)[0].image, buildAnswers(features_)[0].image);
   EXPECT_EQ(buildAnswers(f)[1].image, buildAnswers(features_)[1].image);
   EXPECT_EQ(buildAnswers(f)[2].image, buildAnswers(features_)[2].image);
-  EXPECT_EQ(f.mountSetattr.attrsClr, features_.mountSetattr.attrsClr);
+  for (const auto& d : syscallTable()) {
+    EXPECT_EQ(buildAnswers(f)[static_cast<size_t>(d.id)].image,
+              buildAnswers(features_)[static_cast<size_t>(d.id)].image)
+        << d.name;
+    EXPECT_EQ(f.of(d.id).fields, features_.of(d.id).fields) << d.name;
+    EXPECT_EQ(f.of(d.id).args, features_.of(d.id).args) << d.name;
+    EXPECT_EQ(f.of(d.id).structSize, features_.of(d.id).structSize) << d.name;
+    EXPECT_EQ(f.of(d.id).disabledErrno, features_.of(d.id).disabledErrno) << d.name;
+  }
+  EXPECT_EQ(f.landlockAbi, features_.landlockAbi);
   EXPECT_EQ(f.report(SyscallId::Openat2).source, FeatureSource::Probe);
   EXPECT_EQ(f.report(SyscallId::Openat2).note, "a note");
   ASSERT_EQ(f.report(SyscallId::Openat2).disagreements.size(), 1u);
