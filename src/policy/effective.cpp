@@ -55,9 +55,6 @@ namespace {
 
 constexpr uint64_t kAllOnes = ~0ULL;
 
-size_t fieldIndex(SyscallId id, std::string_view field) {
-  return kernel::describe(id).fieldIndex(field).value_or(kMaxFields);
-}
 
 // The persona's view of the kernel: only what both have.
 kernel::KernelFeatures personaView(const kernel::KernelFeatures& k, kernel::KernelVersion v) {

@@ -19,7 +19,7 @@ _extsys()
 
     local extsys=${words[0]} cmd='' sub='' i
     # Options whose value is the next word, per command.
-    local run_valued='--policy|--audit|--probe-errno|--log-level|--log-file|--nested|--sync-wakeup|--threads'
+    local run_valued='--policy|--audit|--probe-errno|--log-level|--log-file|--nested|--process-model|--containment|--sync-wakeup|--threads'
     local agent_valued='--socket|--policy|--audit|--probe-errno|--log-level|--log-file|--sync-wakeup|--threads|--max-connections|--max-fds'
 
     for ((i = 1; i < cword; i++)); do
@@ -62,6 +62,14 @@ _extsys()
             COMPREPLY=($(compgen -W 'fail passthrough' -- "$cur"))
             return
             ;;
+        --process-model)
+            COMPREPLY=($(compgen -W 'auto in-place ancestor' -- "$cur"))
+            return
+            ;;
+        --containment)
+            COMPREPLY=($(compgen -W 'full ptrace-only none' -- "$cur"))
+            return
+            ;;
         --sync-wakeup)
             COMPREPLY=($(compgen -W 'auto on off' -- "$cur"))
             return
@@ -84,7 +92,7 @@ _extsys()
             ;;
         run)
             opts='--help --policy --audit --probe-errno --log-level --log-file --nested
-                  --no-cache --sync-wakeup --threads --'
+                  --process-model --containment --no-cache --sync-wakeup --threads --'
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$opts" -- "$cur"))
             else
@@ -123,6 +131,7 @@ _extsys()
         help)
             # `extsys help COMMAND [SUBCOMMAND]`
             opts='run features policy agent oci-profile version help'
+            [[ $cur == -* ]] && opts='--help'
             [[ ${words[cword - 1]} == policy ]] && opts='check list'
             ;;
         *)

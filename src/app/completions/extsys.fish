@@ -61,7 +61,7 @@ function __extsys_run_program
                 test $i -lt (count $words); or return 1
                 string join \n -- $words[(math $i + 1)..-1]
                 return 0
-            case --policy --audit --probe-errno --log-level --log-file --nested --sync-wakeup --threads
+            case --policy --audit --probe-errno --log-level --log-file --nested --process-model --containment --sync-wakeup --threads
                 set skip 1
             case '-*'
             case '*'
@@ -98,6 +98,8 @@ complete -c extsys -n $run -l probe-errno -x -d 'Errno a successful probe return
 complete -c extsys -n $run -l log-level -x -a 'trace debug info warn error off' -d 'Log level'
 complete -c extsys -n $run -l log-file -r -F -d 'Where the supervisor logs once PROGRAM runs'
 complete -c extsys -n $run -l nested -x -a 'fail passthrough' -d 'When PROGRAM is already under a seccomp listener'
+complete -c extsys -n $run -l process-model -x -a 'auto in-place ancestor' -d 'How PROGRAM and the supervisor are placed'
+complete -c extsys -n $run -l containment -x -a 'full ptrace-only none' -d 'Strict policies: the weakest containment to accept'
 complete -c extsys -n $run -l no-cache -d "Discover the kernel's features again"
 complete -c extsys -n $run -l sync-wakeup -x -a 'auto on off' -d 'SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP'
 complete -c extsys -n $run -l threads -x -d 'Most supervisor threads answering at once (1-64)'
@@ -140,4 +142,5 @@ complete -c extsys -n $ociprofile -l socket -r -F -d "The agent's socket (listen
 complete -c extsys -n $ociprofile -l no-cache -d "Discover the kernel's features again"
 
 complete -c extsys -n '__extsys_command version' -s h -l help -d 'Print help and exit'
+complete -c extsys -n '__extsys_command help' -s h -l help -d 'Print help and exit'
 complete -c extsys -n '__extsys_command help' -x -a 'run features policy agent oci-profile version help' -d Command
