@@ -132,25 +132,14 @@ constexpr Route kRoutes[] = {
     {C::OtherProcessLimits, "prlimit64", S::OtherPid, 0, kAll, 2, ErrnoFrom::Eperm, Arches::All,
      "setting another process's resource limits (RLIMIT_CPU kills it)"},
 
-    // ---- extended attributes (6.13's *xattrat: struct xattr_args in memory,
-    // hidden). The legacy calls carry the same things in registers: the
-    // flags (arg 4), AT_SYMLINK_NOFOLLOW as the l* call, AT_EMPTY_PATH (act
-    // on the fd) as the f* call. The forbidden bits hold XATTR_* and AT_*
-    // values, which do not overlap.
+    // ---- extended attributes (6.13's setxattrat: struct xattr_args in
+    // memory, hidden). The legacy calls carry its flags in a register (arg 4).
     {C::XattrSet, "setxattr", S::Bits, 4, kXattrCreate | kXattrReplace, 0, ErrnoFrom::Policy,
      Arches::All, "setxattrat restricted: the same flags"},
     {C::XattrSet, "lsetxattr", S::Bits, 4, kXattrCreate | kXattrReplace, 0, ErrnoFrom::Policy,
      Arches::All, "setxattrat restricted: the same flags"},
     {C::XattrSet, "fsetxattr", S::Bits, 4, kXattrCreate | kXattrReplace, 0, ErrnoFrom::Policy,
      Arches::All, "setxattrat restricted: the same flags"},
-    {C::XattrSet, "lsetxattr", S::Whole, 0, kAtSymlinkNofollow, 0, ErrnoFrom::Policy, Arches::All,
-     "setxattrat restricted: AT_SYMLINK_NOFOLLOW forbidden"},
-    {C::XattrSet, "fsetxattr", S::Whole, 0, kAtEmptyPath, 0, ErrnoFrom::Policy, Arches::All,
-     "setxattrat restricted: AT_EMPTY_PATH forbidden"},
-    {C::XattrGet, "lgetxattr", S::Whole, 0, kAtSymlinkNofollow, 0, ErrnoFrom::Policy, Arches::All,
-     "getxattrat restricted: AT_SYMLINK_NOFOLLOW forbidden"},
-    {C::XattrGet, "fgetxattr", S::Whole, 0, kAtEmptyPath, 0, ErrnoFrom::Policy, Arches::All,
-     "getxattrat restricted: AT_EMPTY_PATH forbidden"},
 };
 
 // MOUNT_ATTR_* bits -> the MS_* flags mount(2) uses for the same attribute.
@@ -240,7 +229,6 @@ const char* name(Capability c) {
     case C::TerminalInput: return "terminal input";
     case C::OtherProcessLimits: return "other processes' limits";
     case C::XattrSet: return "setting extended attributes";
-    case C::XattrGet: return "reading extended attributes";
   }
   return "?";
 }
@@ -273,12 +261,7 @@ std::array<Forbidden, kCapabilityCount> forbiddenBy(SyscallId id, const Effectiv
       break;
     }
     case SyscallId::Setxattrat:
-      at(C::XattrSet) = forbid(((kXattrCreate | kXattrReplace) & ~allowed(decided, id, "flags")) |
-                                   (kXattratAtFlags & ~decided.argAllow[0]),
-                               err);
-      break;
-    case SyscallId::Getxattrat:
-      at(C::XattrGet) = forbid(kXattratAtFlags & ~decided.argAllow[0], err);
+      at(C::XattrSet) = forbid((kXattrCreate | kXattrReplace) & ~allowed(decided, id, "flags"), err);
       break;
     default:
       break;  // nothing reachable through registers

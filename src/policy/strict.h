@@ -42,9 +42,8 @@ enum class Capability : uint8_t {
   TerminalInput,       // typing into the terminal (TIOCSTI, TIOCLINUX)
   OtherProcessLimits,  // setting another process's resource limits
   XattrSet,            // setxattrat's flags and AT_* forms, on the legacy calls
-  XattrGet,            // getxattrat's AT_* forms, on the legacy calls
 };
-inline constexpr size_t kCapabilityCount = 11;
+inline constexpr size_t kCapabilityCount = 10;
 
 const char* name(Capability c);
 

@@ -245,8 +245,16 @@ end = loader.index("\n  }\n", split)
 top_keys = re.findall(r'\bk == "(\w+)"', loader[:split])
 sys_part = loader[split:end]
 sys_keys = re.findall(r'\bk == "(\w+)"', sys_part)
-tables = re.findall(r"\[(\w+)\]", re.search(r"unknown key '\" \+ k \+ \"' \(expected ([^)]*)\)",
-                                            loader.replace('"\n                  "', "")).group(1))
+# The per-syscall tables, as the loader names them in its own error for an
+# unknown top-level key (it builds that list from the syscall table).
+import tempfile
+with tempfile.NamedTemporaryFile("w", suffix=".toml") as bad:
+    bad.write("colour = 1\n")
+    bad.flush()
+    err = subprocess.run([extsys, "policy", "check", bad.name], capture_output=True,
+                         text=True).stderr
+expected = re.search(r"\(expected ([^)]*)\)", err)
+tables = re.findall(r"\[(\w+)\]", expected.group(1)) if expected else []
 if len(top_keys) < 5 or len(sys_keys) < 5 or not tables:
     sys.exit(f"could not read the policy keys from toml_loader.cpp: {top_keys} {sys_keys} {tables}")
 top_sec = man_section(man5, "TOP-LEVEL KEYS", "extsys-policy.5.scd")

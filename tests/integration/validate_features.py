@@ -76,7 +76,8 @@ for name, (flags, ones) in newer.items():
             errors.append(f"{name}.{field} is not all ones of its width")
     if set(ans["fields"]) != set(flags) | set(ones) and name != "landlock_create_ruleset":
         errors.append(f"{name}: answer fields {sorted(ans['fields'])}")
-if doc["kernel"]["landlock_abi"] > 0 and s["landlock_create_ruleset"]["struct_size"] not in (8, 16, 24):
+if (doc["kernel"]["landlock_abi"] > 0 and s["landlock_create_ruleset"]["present"]
+        and s["landlock_create_ruleset"]["struct_size"] not in (8, 16, 24)):
     errors.append("landlock_create_ruleset struct size not 8, 16 or 24")
 for e in errors:
     print(e)

@@ -260,8 +260,7 @@ TEST(Effective, StrictTranslatesToRegisterRules) {
   EXPECT_EQ(ms & 0x1u, 0x1u);            // MS_RDONLY
   EXPECT_EQ(ms & 0x20u, 0x20u);          // MS_REMOUNT
   EXPECT_FALSE(rule("fsmount", 2)) << "fsmount is hidden with the new mount API";
-  for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree_attr",
-                        "fsopen", "fsconfig", "fspick", "fsmount", "move_mount", "open_tree"})
+  for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register", "fsopen", "fsconfig", "fspick", "fsmount", "move_mount", "open_tree"})
     EXPECT_NE(std::find(e->enosys.begin(), e->enosys.end(), s), e->enosys.end()) << s;
   EXPECT_TRUE(e->foreignAbisEnosys);
 }
