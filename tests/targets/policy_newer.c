@@ -7,24 +7,7 @@
  */
 #include "policy_cases.h"
 
-#ifndef SYS_landlock_create_ruleset
-#define SYS_landlock_create_ruleset 444
-#endif
-#ifndef SYS_setxattrat
-#define SYS_setxattrat 463
-#endif
-#ifndef SYS_getxattrat
-#define SYS_getxattrat 464
-#endif
-#ifndef SYS_open_tree_attr
-#define SYS_open_tree_attr 467
-#endif
-#ifndef SYS_file_getattr
-#define SYS_file_getattr 468
-#endif
-#ifndef SYS_file_setattr
-#define SYS_file_setattr 469
-#endif
+#include "newer_syscalls.h"
 #define X_LANDLOCK_VERSION 1UL
 #define X_LANDLOCK_FS_READ_FILE 0x4ULL
 #define X_LANDLOCK_NET_BIND_TCP 0x1ULL
