@@ -101,7 +101,8 @@ void checkArg(size_t i, const std::string& name, const ordered_json& a,
 
 // Is base rule `b`'s answer for `name` still given by some rule of `rules`:
 // the same action, errnoRet, gates and arguments (plus, for a described
-// syscall, a bit-63-clear condition); or, for a base ALLOW, a denial?
+// syscall, a bit-63-clear condition); or, for a base ALLOW, a denial or a
+// notification (the policy restricting the calls)?
 bool inForce(const ordered_json& b, const std::string& name, const ordered_json& rules) {
   const int sizeArg = sizeArgOf(name);
   for (const auto& r : rules) {
@@ -122,8 +123,10 @@ bool inForce(const ordered_json& b, const std::string& name, const ordered_json&
       continue;
     if (str(r, "action") == str(b, "action") && r.value("errnoRet", ordered_json()) == b.value("errnoRet", ordered_json()))
       return true;
-    if (str(b, "action") == "SCMP_ACT_ALLOW" && str(r, "action") == "SCMP_ACT_ERRNO")
-      return true;  // a policy's denial narrows the base
+    // A policy's denial, or its restriction through the agent, narrows the base.
+    if (str(b, "action") == "SCMP_ACT_ALLOW" &&
+        (str(r, "action") == "SCMP_ACT_ERRNO" || str(r, "action") == "SCMP_ACT_NOTIFY"))
+      return true;
   }
   return false;
 }
