@@ -115,13 +115,17 @@ bool inForce(const ordered_json& b, const std::string& name, const ordered_json&
     bool argsPlusClear = false;
     if (sizeArg >= 0 && ra.size() == ba.size() + 1) {
       const auto& extra = ra.back();
-      argsPlusClear = std::equal(ba.begin(), ba.end(), ra.begin()) && extra.value("index", -1) == sizeArg &&
-                      str(extra, "op") == "SCMP_CMP_MASKED_EQ" && extra.value("value", ordered_json()) == kBit63 &&
+      argsPlusClear = std::equal(ba.begin(), ba.end(), ra.begin()) &&
+                      extra.value("index", -1) == sizeArg &&
+                      str(extra, "op") == "SCMP_CMP_MASKED_EQ" &&
+                      extra.value("value", ordered_json()) == kBit63 &&
                       extra.value("valueTwo", ordered_json(0)) == 0;
     }
     if (!argsSame && !argsPlusClear)
       continue;
-    if (str(r, "action") == str(b, "action") && r.value("errnoRet", ordered_json()) == b.value("errnoRet", ordered_json()))
+    const auto none = ordered_json();
+    if (str(r, "action") == str(b, "action") &&
+        r.value("errnoRet", none) == b.value("errnoRet", none))
       return true;
     // A policy's denial, or its restriction through the agent, narrows the base.
     if (str(b, "action") == "SCMP_ACT_ALLOW" &&
@@ -134,17 +138,19 @@ bool inForce(const ordered_json& b, const std::string& name, const ordered_json&
 void checkBase(const ordered_json& s, const ordered_json& base, std::vector<Finding>& out) {
   for (const char* k : {"defaultAction", "defaultErrnoRet"})
     if (s.value(k, ordered_json()) != base.value(k, ordered_json()))
-      out.push_back({k, std::string("is ") + s.value(k, ordered_json()).dump() + ", the base's is " +
-                            base.value(k, ordered_json()).dump()});
+      out.push_back({k, std::string("is ") + s.value(k, ordered_json()).dump() +
+                            ", the base's is " + base.value(k, ordered_json()).dump()});
   const ordered_json& rules = s.contains("syscalls") ? s["syscalls"] : ordered_json::array();
-  bool runtimeForm = !s.contains("archMap") &&
-                     std::none_of(rules.begin(), rules.end(), [](const ordered_json& r) { return gated(r); });
+  const bool runtimeForm =
+      !s.contains("archMap") &&
+      std::none_of(rules.begin(), rules.end(), [](const ordered_json& r) { return gated(r); });
   if (!runtimeForm || !base.contains("archMap")) {
     for (const char* k : {"architectures", "archMap"})
       if (s.value(k, ordered_json()) != base.value(k, ordered_json()))
         out.push_back({k, "differs from the base's"});
   }
-  const ordered_json& baseRules = base.contains("syscalls") ? base["syscalls"] : ordered_json::array();
+  const ordered_json& baseRules =
+      base.contains("syscalls") ? base["syscalls"] : ordered_json::array();
   for (size_t i = 0; i < baseRules.size(); ++i) {
     const auto& b = baseRules[i];
     if (runtimeForm && gated(b))
@@ -191,10 +197,11 @@ std::vector<Finding> checkProfile(const ordered_json& s, const ordered_json* bas
         continue;
       for (size_t j : idx)
         if (j != i && argsOf(rules[j]).empty())
-          out.push_back({where(j, n), "has no condition, so libseccomp keeps it alone for " + n +
-                                          (sameGates(rules[i], rules[j]) ? "" : " (where both apply)") +
-                                          " and the probe rule syscalls[" + std::to_string(i) +
-                                          "] never takes effect"});
+          out.push_back({where(j, n),
+                         "has no condition, so libseccomp keeps it alone for " + n +
+                             (sameGates(rules[i], rules[j]) ? "" : " (where both apply)") +
+                             " and the probe rule syscalls[" + std::to_string(i) +
+                             "] never takes effect"});
     }
   }
   if (notifies) {

@@ -45,7 +45,8 @@ void warnUnknownNames(const filter::RuleSet& rules, std::vector<std::string>& wa
 }  // namespace
 
 nlohmann::json ociRule(const filter::Rule& r) {
-  nlohmann::json out{{"names", nlohmann::json::array({r.syscall})}, {"action", ociAction(r.action.kind)}};
+  nlohmann::json out{{"names", nlohmann::json::array({r.syscall})},
+                     {"action", ociAction(r.action.kind)}};
   if (!r.conditions.empty()) {
     nlohmann::json args = nlohmann::json::array();
     // As libseccomp's datum_a and datum_b: MASKED_EQ takes (mask, value),

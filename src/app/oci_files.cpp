@@ -153,7 +153,8 @@ int checkCommand(const std::string& path, const std::string& basePath) {
   if (!basePath.empty()) {
     auto b = readJsonFile(basePath);
     if (!b) {
-      std::fprintf(stderr, "extsys: oci-profile --check: --base: %s\n", b.error().message().c_str());
+      std::fprintf(stderr, "extsys: oci-profile --check: --base: %s\n",
+                   b.error().message().c_str());
       return kExitUsage;
     }
     base = std::move(*b);
