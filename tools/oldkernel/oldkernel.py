@@ -196,9 +196,12 @@ def pyruntime(interp, script, rootfs, userland=None):
                     if not s.exists():  # dangling symlink
                         continue
                     so = fn.endswith(".so") or ".so." in fn
-                    if so and userland and not str(s).startswith(userland + "/"):
+                    guests = bool(userland) and str(s).startswith(userland + "/")
+                    if so and userland and not guests:
                         continue  # a host-arch extension module: useless in the guest
                     d = dest / rel / fn
+                    if guests and not so and d.exists():
+                        continue  # keep the host's source: its .pyc files match it
                     d.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(s, d)  # keeps mtimes: the .pyc files stay valid
                     if so:
@@ -213,8 +216,9 @@ def pyruntime(interp, script, rootfs, userland=None):
 
     for lib in sorted(stdlibs):
         put(lib)
-        # A foreign guest: the host's pure-Python stdlib (with its .pyc), then
-        # the guest's own files on top, its extension modules above all.
+        # A foreign guest: the host's pure-Python stdlib (with its .pyc, valid
+        # for those sources), then the guest's extension modules and whatever
+        # else the host lacks.
         if userland and Path(userland + lib).is_dir():
             put(userland + lib, lib)
     for line in out[2:]:
