@@ -179,6 +179,12 @@ int serveConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o,
 
 }  // namespace
 
+// By hand rather than libsystemd's sd_listen_fds() and sd_is_socket_unix():
+// extsys is linked -static (start-up time, see meson.build), and Debian 12's
+// libsystemd-dev ships only libsystemd.so, no libsystemd.a. Linking it
+// would make the whole binary dynamic for these twenty lines, which follow
+// the documented protocol (sd_listen_fds(3)): LISTEN_PID is us, LISTEN_FDS
+// counts the fds from 3 (SD_LISTEN_FDS_START).
 Result<int> socketFromSystemd() {
   const char* pid = std::getenv("LISTEN_PID");
   const char* fds = std::getenv("LISTEN_FDS");
@@ -208,32 +214,100 @@ Result<int> socketFromSystemd() {
   return fd;
 }
 
+namespace {
+
+// The listening socket: the one systemd passed when there is no --socket,
+// else one bound at --socket (`boundPath` is then set, for the unlink).
+Result<BoundSocket> openListeningSocket(const AgentOptions& o, std::string& boundPath) {
+  if (o.socketPath.empty()) {
+    auto activated = socketFromSystemd();
+    if (!activated)
+      return std::move(activated).error();
+    if (*activated < 0)
+      return Error(EINVAL, "no --socket given and not socket-activated (LISTEN_FDS)");
+    BoundSocket b;
+    b.fd.reset(*activated);
+    logger().info("listening on the socket systemd passed");
+    return b;
+  }
+  auto bound = bindSocket(o.socketPath);
+  if (!bound)
+    return std::move(bound).error();
+  boundPath = o.socketPath;
+  logger().info("listening on {}", o.socketPath);
+  return bound;
+}
+
+// Reads every pending signal: true on SIGTERM or SIGINT. Reaps servers.
+bool handleSignals(int sigfd, std::set<pid_t>& servers) {
+  bool stop = false;
+  signalfd_siginfo si{};
+  while (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+    if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+      stop = true;
+    else if (si.ssi_signo == SIGHUP)
+      logger().info(
+          "SIGHUP: nothing to reload (each container's policy is read when it "
+          "connects)");
+  }
+  int ws = 0;
+  for (pid_t pid; (pid = waitpid(-1, &ws, WNOHANG)) > 0;) {
+    servers.erase(pid);
+    logger().debug("server {} ended: {}", pid, describeStatus(ws));
+  }
+  return stop;
+}
+
+// Accepts one connection and forks its server; returns the server's pid, or
+// -1 when there was none (a transient accept error, or fork failed).
+pid_t acceptAndFork(BoundSocket& sock, UniqueFd& sigfd, const AgentOptions& o,
+                    const sigset_t& original) {
+  UniqueFd conn(accept4(sock.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!conn.valid()) {
+    const int err = errno;
+    if (err == EINTR || err == EAGAIN || err == ECONNABORTED)
+      return -1;
+    logger().error("accept: {}", errnoDescribe(err));
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+      usleep(100 * 1000);  // do not spin while out of resources
+    return -1;
+  }
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len);
+  const pid_t child = fork();
+  if (child < 0) {
+    logger().error(
+        "fork for a connection from pid {}: {}; the runtime's container start "
+        "fails or its notified calls get ENOSYS",
+        peer.pid, errnoDescribe(errno));
+    return -1;
+  }
+  if (child == 0) {
+    sock.fd.reset();
+    sigfd.reset();
+    const int code = serveConnection(std::move(conn), peer, o, original);
+    std::fflush(nullptr);
+    _exit(code);
+  }
+  logger().debug("connection from pid {} (uid {}): server {}", peer.pid, peer.uid, child);
+  return child;
+}
+
+}  // namespace
+
 int run(const AgentOptions& o) {
   if (auto st = setUpLogging(o.logFile); !st) {
     std::fprintf(stderr, "extsys: %s\n", st.error().message().c_str());
     return 1;
   }
-  BoundSocket sock;
   std::string boundPath;
-  if (o.socketPath.empty()) {
-    auto activated = socketFromSystemd();
-    if (!activated || *activated < 0) {
-      logger().error("{}", activated ? "no --socket given and not socket-activated (LISTEN_FDS)"
-                                     : activated.error().message());
-      return 1;
-    }
-    sock.fd.reset(*activated);
-    logger().info("listening on the socket systemd passed");
-  } else {
-    auto bound = bindSocket(o.socketPath);
-    if (!bound) {
-      logger().error("{}", bound.error().message());
-      return 1;
-    }
-    sock = std::move(*bound);
-    boundPath = o.socketPath;
-    logger().info("listening on {}", o.socketPath);
+  auto opened = openListeningSocket(o, boundPath);
+  if (!opened) {
+    logger().error("{}", opened.error().message());
+    return 1;
   }
+  BoundSocket sock = std::move(*opened);
 
   // A log pipe that went away must not kill the agent or its servers.
   signal(SIGPIPE, SIG_IGN);
@@ -260,55 +334,12 @@ int run(const AgentOptions& o) {
       status = 1;
       break;
     }
-    if (p[1].revents & POLLIN) {
-      signalfd_siginfo si{};
-      while (read(sigfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-          stopping = true;
-        else if (si.ssi_signo == SIGHUP)
-          logger().info(
-              "SIGHUP: nothing to reload (each container's policy is read when it "
-              "connects)");
-      }
-      int ws = 0;
-      for (pid_t pid; (pid = waitpid(-1, &ws, WNOHANG)) > 0;) {
-        servers.erase(pid);
-        logger().debug("server {} ended: {}", pid, describeStatus(ws));
-      }
-    }
+    if (p[1].revents & POLLIN)
+      stopping = handleSignals(sigfd.get(), servers);
     if (stopping || !(p[0].revents & POLLIN))
       continue;
-
-    UniqueFd conn(accept4(sock.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!conn.valid()) {
-      const int err = errno;
-      if (err == EINTR || err == EAGAIN || err == ECONNABORTED)
-        continue;
-      logger().error("accept: {}", errnoDescribe(err));
-      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
-        usleep(100 * 1000);  // do not spin while out of resources
-      continue;
-    }
-    ucred peer{};
-    socklen_t len = sizeof peer;
-    getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len);
-    const pid_t child = fork();
-    if (child < 0) {
-      logger().error(
-          "fork for a connection from pid {}: {}; the runtime's container start "
-          "fails or its notified calls get ENOSYS",
-          peer.pid, errnoDescribe(errno));
-      continue;
-    }
-    if (child == 0) {
-      sock.fd.reset();
-      sigfd.reset();
-      const int code = serveConnection(std::move(conn), peer, o, original);
-      std::fflush(nullptr);
-      _exit(code);
-    }
-    servers.insert(child);
-    logger().debug("connection from pid {} (uid {}): server {}", peer.pid, peer.uid, child);
+    if (const pid_t server = acceptAndFork(sock, sigfd, o, original); server > 0)
+      servers.insert(server);
   }
 
   sock.fd.reset();

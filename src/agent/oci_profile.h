@@ -3,18 +3,14 @@
 // that makes a container runtime install the filter `extsys run` would
 // install, with the listener sent to the agent.
 //
-// The rules are those of filter/seccomp_filter.cpp, in the same order, in
-// OCI form:
-//   probes (bit 63 of the size argument): SCMP_ACT_NOTIFY with
-//     {index: sizeArg, op: SCMP_CMP_MASKED_EQ, value: 1<<63, valueTwo: 1<<63};
-//   restricted real calls (cooperative): SCMP_ACT_NOTIFY (valueTwo 0 when
-//     probes are not emulated, no condition when both are notified);
-//   hidden syscalls: SCMP_ACT_ERRNO, errnoRet 38 (ENOSYS);
-//   strict register rules: SCMP_ACT_ERRNO with errnoRet, one rule per
-//     forbidden bit (MASKED_EQ bit, bit).
-// defaultAction is SCMP_ACT_ALLOW. Architectures: the native one, plus the
-// compat ABIs (i386, x32 on x86_64) unless the policy is strict; see
-// src/agent/README.md for what each choice means for 32-bit programs.
+// A rendering of the rule table (filter/rules.h), rule for rule, in its
+// order: NOTIFY -> SCMP_ACT_NOTIFY, ERRNO(e) -> SCMP_ACT_ERRNO with errnoRet
+// e, each condition -> {index, op: SCMP_CMP_MASKED_EQ, value: mask,
+// valueTwo: value}. defaultAction is the table's default (SCMP_ACT_ALLOW).
+// The foreign-ABI action decides the architectures: the native one plus its
+// compat ABIs (i386, x32 on x86_64) when foreign ABIs are allowed, the native
+// one alone when a strict policy closes them; see src/agent/README.md for
+// what each choice means for 32-bit programs.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -23,6 +19,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "filter/rules.h"
 #include "policy/policy.h"
 
 namespace extsys::agent {
@@ -38,6 +35,10 @@ struct Profile {
 };
 
 [[nodiscard]] Result<Profile> makeOciProfile(const policy::EffectivePolicy& p,
+                                             const ProfileOptions& options);
+// The same from a rule table; `policyName` is only for warnings.
+[[nodiscard]] Result<Profile> makeOciProfile(const filter::RuleSet& rules,
+                                             const std::string& policyName,
                                              const ProfileOptions& options);
 
 // "SCMP_ARCH_X86_64" etc. for the native ABI, then its compat ABIs.

@@ -13,7 +13,7 @@
 #include "app/run_command.h"
 #include "base/log.h"
 #include "config.h"
-#include "kernel/current_features.h"
+#include "kernel/discovery/current_features.h"
 
 namespace extsys::app {
 namespace {

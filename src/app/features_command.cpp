@@ -9,13 +9,29 @@
 #include "app/policy_files.h"
 #include "config.h"
 #include "policy/policy.h"
-#include "kernel/answers.h"
-#include "kernel/current_features.h"
-#include "kernel/features_json.h"
-#include "kernel/flag_names.h"
+#include "kernel/abi/answers.h"
+#include "kernel/discovery/current_features.h"
+#include "kernel/features/features_json.h"
+#include "kernel/abi/flag_names.h"
+#include "launcher/process_model.h"
 
 namespace extsys::app {
 namespace {
+
+// What `extsys run` (--process-model auto) would do for this user here.
+struct ModelView {
+  launcher::PtraceAccess access = launcher::currentPtraceAccess();
+  launcher::ModelChoice choice = launcher::chooseProcessModel(launcher::ModelRequest::Auto, access);
+  std::string model() const { return choice.model ? launcher::name(*choice.model) : "none"; }
+};
+
+nlohmann::json modelJson(const ModelView& v) {
+  return {{"model", v.model()},
+          {"reason", v.choice.reason},
+          {"yama_ptrace_scope",
+           v.access.yamaScope ? nlohmann::json(*v.access.yamaScope) : nlohmann::json(nullptr)},
+          {"cap_sys_ptrace", v.access.capSysPtrace}};
+}
 
 using kernel::SyscallId;
 
@@ -40,7 +56,8 @@ void row(const char* syscall, std::string_view field, const std::string& value,
   std::puts(line.c_str());
 }
 
-void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e) {
+void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e,
+                const ModelView& mv) {
   const auto& f = l.features;
   std::printf("Kernel %s (%s)\n", f.release.c_str(), f.version.str().c_str());
   std::printf("Discovery: cache %s%s%s, %.0f us\n\n", kernel::cacheStateName(l.cache),
@@ -54,13 +71,13 @@ void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e
   const kernel::ProbeAnswers full = kernel::buildAnswers(f);
   for (const auto& d : kernel::syscallTable()) {
     const auto& a = answers[static_cast<size_t>(d.id)];
-    const auto& es = e.of(d.id);
+    const auto& decided = e.of(d.id);
     const std::string name(d.name);
-    if (es.probe == policy::ProbeMode::Hide) {
+    if (decided.probe == policy::ProbeMode::Hide) {
       row(name.c_str(), "-", "ENOSYS", {"(hidden by the policy)"});
       continue;
     }
-    if (es.probe == policy::ProbeMode::Passthrough) {
+    if (decided.probe == policy::ProbeMode::Passthrough) {
       row(name.c_str(), "-", "kernel", {"(the policy passes probes to the kernel)"});
       continue;
     }
@@ -104,6 +121,8 @@ void printTable(const kernel::FeatureLookup& l, const policy::EffectivePolicy& e
               "SYNC_WAKE_UP %s\n",
               yn(n.listener), yn(n.pollhup), yn(n.addfd), yn(n.addfdSend), yn(n.waitKillableRecv),
               yn(n.syncWakeUp));
+  std::printf("\nProcess model of `extsys run` for this user: %s\n  %s\n", mv.model().c_str(),
+              mv.choice.reason.c_str());
 }
 
 }  // namespace
@@ -146,14 +165,14 @@ int featuresCommand(const FeaturesOptions& o) {
     if (!o.policy.empty()) {
       nlohmann::json ps = nlohmann::json::object();
       for (const auto& d : kernel::syscallTable()) {
-        const auto& es = effective->of(d.id);
+        const auto& decided = effective->of(d.id);
         const auto& a = effective->answers[static_cast<size_t>(d.id)];
         nlohmann::json fields = nlohmann::json::object();
         for (const auto& field : d.fields)
           if (field.offset + 8u <= a.ksize)
             fields[std::string(field.name)] = kernel::hex64(a.field(field.name));
-        ps[std::string(d.name)] = {{"probe", policy::name(es.probe)},
-                                   {"call", policy::name(es.call)},
+        ps[std::string(d.name)] = {{"probe", policy::name(decided.probe)},
+                                   {"call", policy::name(decided.call)},
                                    {"answer_size", a.ksize},
                                    {"answer", fields}};
       }
@@ -163,12 +182,13 @@ int featuresCommand(const FeaturesOptions& o) {
                      {"syscalls", ps}};
     }
     j["extsys_version"] = EXTSYS_VERSION;
+    j["process_model"] = modelJson(ModelView{});
     j["cache"] = {{"state", kernel::cacheStateName(lookup->cache)},
                   {"dir", lookup->cacheDir},
                   {"note", lookup->cacheNote}};
     std::puts(j.dump(2).c_str());
   } else {
-    printTable(*lookup, *effective);
+    printTable(*lookup, *effective, ModelView{});
   }
   return 0;
 }

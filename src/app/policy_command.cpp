@@ -10,9 +10,9 @@
 #include "app/policy_files.h"
 #include "base/errno_name.h"
 #include "config.h"
-#include "kernel/current_features.h"
-#include "kernel/features_json.h"
-#include "kernel/flag_names.h"
+#include "kernel/discovery/current_features.h"
+#include "kernel/features/features_json.h"
+#include "kernel/abi/flag_names.h"
 
 namespace extsys::app {
 
@@ -31,17 +31,17 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
                         : "");
   const kernel::ProbeAnswers kernelAnswers = kernel::buildAnswers(k);
   for (const auto& d : kernel::syscallTable()) {
-    const auto& es = e.of(d.id);
+    const auto& decided = e.of(d.id);
     const auto& a = e.answers[static_cast<size_t>(d.id)];
     const auto& full = kernelAnswers[static_cast<size_t>(d.id)];
-    std::printf("  %s: probes %s, calls %s", std::string(d.name).c_str(), policy::name(es.probe),
-                policy::name(es.call));
-    if (es.call == policy::CallMode::Restrict)
-      std::printf(" (violations: %s)", errnoName(es.denyErrno));
+    std::printf("  %s: probes %s, calls %s", std::string(d.name).c_str(), policy::name(decided.probe),
+                policy::name(decided.call));
+    if (decided.call == policy::CallMode::Restrict)
+      std::printf(" (violations: %s)", errnoName(decided.denyErrno));
     if (!p.syscalls[static_cast<size_t>(d.id)].reason.empty())
       std::printf("  # %s", p.syscalls[static_cast<size_t>(d.id)].reason.c_str());
     std::printf("\n");
-    if (es.probe == policy::ProbeMode::Emulate && a.present) {
+    if (decided.probe == policy::ProbeMode::Emulate && a.present) {
       for (size_t f = 0; f < d.fields.size(); ++f) {
         const auto& field = d.fields[f];
         if (kernel::flagNames(d.id, field.name).empty() || field.offset + 8u > a.ksize)
@@ -56,18 +56,18 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
       if (a.ksize != full.ksize)
         std::printf("    struct size %u (kernel: %u)\n", a.ksize, full.ksize);
     }
-    if (es.call == policy::CallMode::Restrict) {
+    if (decided.call == policy::CallMode::Restrict) {
       for (size_t f = 0; f < d.fields.size(); ++f) {
         const auto& field = d.fields[f];
-        if (kernel::flagNames(d.id, field.name).empty() || es.allow[f] == ~0ULL)
+        if (kernel::flagNames(d.id, field.name).empty() || decided.allow[f] == ~0ULL)
           continue;
         std::printf("    allow     %-12s %s\n", std::string(field.name).c_str(),
-                    es.allow[f] ? kernel::describeBits(d.id, field.name, es.allow[f]).c_str()
+                    decided.allow[f] ? kernel::describeBits(d.id, field.name, decided.allow[f]).c_str()
                                 : "(nothing)");
       }
-      if (es.maxStructSize)
+      if (decided.maxStructSize)
         std::printf("    struct size at most %u (larger with non-zero tail: E2BIG)\n",
-                    es.maxStructSize);
+                    decided.maxStructSize);
     }
   }
   for (const auto& r : e.argRules)

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "kernel/current_features.h"
+#include "kernel/discovery/current_features.h"
 #include "policy/policy.h"
 
 namespace extsys::app {

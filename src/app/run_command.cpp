@@ -2,6 +2,7 @@
 // app/run_command.cpp - `extsys run [options] -- PROGRAM [ARGS...]`.
 #include "app/run_command.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,8 +11,9 @@
 #include "base/log.h"
 #include "config.h"
 #include "filter/seccomp_filter.h"
-#include "kernel/current_features.h"
+#include "kernel/discovery/current_features.h"
 #include "launcher/launcher.h"
+#include "launcher/process_model.h"
 #include "supervisor/supervisor.h"
 
 namespace extsys::app {
@@ -20,7 +22,7 @@ namespace {
 // Everything the supervisor process does, from start-up to exit. The
 // effective policy and its answer images were built before the fork.
 int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::EffectivePolicy effective,
-                  bool kernelHasSyncWakeUp) {
+                  bool kernelHasSyncWakeUp, const std::string& modelLine) {
   const std::string policyName = effective.name;
   auto fail = [&](const Error& e) {
     h.ready(e);
@@ -47,7 +49,7 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
   launcher::detachStdio(logToStderr ? launcher::KeepStderr::Yes : launcher::KeepStderr::No);
   if (o.logFile.empty())
     log::toNowhere();
-  log::supervisor().info("serving {} (policy {})", o.command.front(), policyName);
+  log::supervisor().info("serving {} (policy {}, {})", o.command.front(), policyName, modelLine);
 
   if (auto st = (*sup)->serve(std::move(*listener)); !st) {
     log::supervisor().error("Failed to serve the listener: {}", st.error().message());
@@ -76,15 +78,29 @@ std::string absolutePath(const std::string& path) {
 CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   CLI::App* run = app.add_subcommand(
       "run",
-      "Run PROGRAM with CHECK_FIELDS probes answered (exec in place).\n"
+      "Run PROGRAM with CHECK_FIELDS probes answered.\n"
       "Usage: extsys run [OPTIONS] [--] PROGRAM [ARGS...]");
   run->footer(
-      "PROGRAM keeps extsys's pid, parent, terminal, process group and exit status.\n"
       "Every openat2, clone3 and mount_setattr call whose size argument has bit 63\n"
       "(CHECK_FIELDS) set is answered as the RFC v3 kernel would; all other calls\n"
       "go straight to the kernel unless a policy restricts them.\n\n"
+      "Process model (--process-model, default auto; `extsys features` shows which):\n"
+      "  in-place  extsys becomes PROGRAM: same pid, parent, process group, terminal\n"
+      "            and exit status. Used without Yama, with ptrace_scope=0, or with\n"
+      "            CAP_SYS_PTRACE (root).\n"
+      "  ancestor  for Yama ptrace_scope=1 without CAP_SYS_PTRACE, where only an\n"
+      "            ancestor may write into a process: PROGRAM runs as a child of the\n"
+      "            supervisor, in extsys's process group and terminal; extsys stays in\n"
+      "            front, forwards the signals sent to it, stops when PROGRAM stops and\n"
+      "            exits with PROGRAM's status (death by a signal included).\n"
+      "  With ptrace_scope=2 (and no CAP_SYS_PTRACE) or 3 no model can answer probes:\n"
+      "  extsys exits 125 unless a model is forced.\n\n"
+      "no_new_privs is set only where the kernel requires it to install the filter\n"
+      "(no CAP_SYS_ADMIN) and under a strict policy; root with a cooperative policy\n"
+      "runs set-id programs normally, and --nested=passthrough never sets it.\n\n"
       "Exit status: PROGRAM's, or 125 if extsys failed, 126 if PROGRAM cannot be\n"
-      "executed, 127 if it was not found, 2 if the policy is invalid.\n\n"
+      "executed (or its #! interpreter), 127 if it (or its interpreter) was not\n"
+      "found, 2 if the policy is invalid.\n\n"
       "Examples:\n"
       "  extsys run -- ./my-program --its-flag\n"
       "  extsys run --policy kernel-5.10 -- ./my-program   # test fallbacks as on 5.10\n"
@@ -102,13 +118,17 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical",
                              "off"}));
   run->add_option("--log-file", o.logFile,
-                  "where the supervisor logs once PROGRAM runs; '-' keeps stderr (which "
-                  "then stays open as long as the supervisor lives). Default: start-up "
-                  "errors only");
+                  "where the supervisor (and, in the ancestor model, extsys itself) logs "
+                  "once PROGRAM runs; '-' keeps stderr (which then stays open as long as "
+                  "the supervisor lives). Default: start-up errors only");
   run->add_option("--nested", o.nested,
                   "when PROGRAM is already under another seccomp listener: fail (exit 125) "
-                  "or passthrough (run it without extsys)")
+                  "or passthrough (run it without extsys, and without no_new_privs)")
       ->check(CLI::IsMember({"fail", "passthrough"}));
+  run->add_option("--process-model", o.processModel,
+                  "auto (default: from Yama's ptrace_scope and CAP_SYS_PTRACE), in-place or "
+                  "ancestor (see below)")
+      ->check(CLI::IsMember({"auto", "in-place", "ancestor"}));
   run->add_flag("--no-cache", o.noCache,
                "discover the kernel's features again instead of using the per-boot cache");
   addSupervisorFlags(run, o.supervisor, "at once");
@@ -150,6 +170,26 @@ int runCommand(RunOptions o) {
     return launcher::kExitLauncherFailed;
   }
   log::setLevel(*level);
+  auto request = launcher::parseModelRequest(o.processModel);
+  if (!request) {
+    log::app().error("run: {}", request.error().message());
+    return launcher::kExitLauncherFailed;
+  }
+  const launcher::ModelChoice choice =
+      launcher::chooseProcessModel(*request, launcher::currentPtraceAccess());
+  if (!choice.model) {
+    log::app().error("run: {}", choice.reason);
+    return launcher::kExitLauncherFailed;
+  }
+  // With a log file, the supervisor says it there (extsys's stderr is
+  // PROGRAM's).
+  const std::string modelLine =
+      fmt::format("process model: {} ({})", launcher::name(*choice.model), choice.reason);
+  if (o.logFile.empty() || o.logFile == "-")
+    log::app().info("{}", modelLine);
+  if (!choice.warning.empty())
+    log::app().warn("{}", choice.warning);
+
   o.logFile = absolutePath(o.logFile);
   o.audit = absolutePath(o.audit);
 
@@ -180,6 +220,13 @@ int runCommand(RunOptions o) {
   spec.argv = o.command;
   spec.nested = o.nested == "passthrough" ? launcher::NestedMode::Passthrough
                                           : launcher::NestedMode::Fail;
+  spec.model = *choice.model;
+  // A strict policy is a sandbox: set-id programs must not gain privileges
+  // in it. Otherwise only where the kernel demands it.
+  spec.noNewPrivs = effective->mode == policy::EnforceMode::Strict
+                        ? launcher::NoNewPrivs::Always
+                        : launcher::NoNewPrivs::WhenRequired;
+  spec.frontLog = o.logFile;
   auto program = filter::buildFilter(*effective);
   if (!program) {
     log::app().error("cannot build the seccomp filter: {}", program.error().message());
@@ -187,8 +234,8 @@ int runCommand(RunOptions o) {
   }
   spec.program = std::move(*program);
   const bool sync = lookup->features.notify.syncWakeUp;
-  return launcher::runInPlace(spec, [&](launcher::Handshake& h) {
-    return superviseMain(h, o, std::move(*effective), sync);
+  return launcher::launch(spec, [&](launcher::Handshake& h) {
+    return superviseMain(h, o, std::move(*effective), sync, modelLine);
   });
 }
 

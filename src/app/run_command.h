@@ -19,6 +19,7 @@ struct RunOptions {
   std::string logLevel = "warn";
   std::string logFile;
   std::string nested = "fail";
+  std::string processModel = "auto";
   SupervisorFlags supervisor;
   bool noCache = false;
   std::vector<std::string> command;
@@ -31,8 +32,8 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
 // argv (CLI11 2.1 mishandles `--` in prefix commands) and returns them.
 std::vector<std::string> splitCommand(int& argc, char** argv);
 
-// Runs it: returns only on failure (exit status 2 for a bad policy, else
-// 125, 126 or 127).
+// Runs it. In place: returns only on failure (exit status 2 for a bad
+// policy, else 125, 126 or 127). In the ancestor model: PROGRAM's status.
 int runCommand(RunOptions options);
 
 // "dir/x" relative to the current directory, for paths the supervisor (which

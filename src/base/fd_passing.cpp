@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace extsys {
 
@@ -35,7 +37,10 @@ Result<Received> recvWithFd(int sock, size_t cap) {
   Received out;
   out.data.assign(cap, '\0');
   iovec iov{out.data.data(), out.data.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  // Room for more fds than we accept, so that a peer sending several is
+  // seen (and its fds closed) rather than silently truncated.
+  constexpr size_t kRoom = 8;
+  alignas(cmsghdr) char control[CMSG_SPACE(kRoom * sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -47,16 +52,36 @@ Result<Received> recvWithFd(int sock, size_t cap) {
   } while (n < 0 && errno == EINTR);
   if (n < 0)
     return Error::fromErrno(errno, "recvmsg");
-  if (n == 0)
+  // Every fd that arrived is owned here, whatever happens next.
+  std::vector<UniqueFd> fds;
+  bool foreign = false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+      foreign = true;
+      continue;
+    }
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      fds.emplace_back(fd);
+    }
+  }
+  if ((msg.msg_flags & MSG_CTRUNC) != 0)
+    return Error(EPROTO, "recvmsg: control data truncated (the peer sent more than " +
+                             std::to_string(kRoom) + " fds); closed what arrived");
+  if (fds.size() > 1)
+    return Error(EPROTO, "recvmsg: " + std::to_string(fds.size()) +
+                             " fds in one message, expected at most one; closed them");
+  if (foreign)
+    return Error(EPROTO, "recvmsg: unexpected control message");
+  if ((msg.msg_flags & MSG_TRUNC) != 0)
+    return Error(EMSGSIZE, "recvmsg: message longer than " + std::to_string(cap) + " bytes");
+  if (n == 0 && fds.empty())
     return Error(EPIPE, "peer closed the socket");
   out.data.resize(static_cast<size_t>(n));
-  if (cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c != nullptr && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-      c->cmsg_len == CMSG_LEN(sizeof(int))) {
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    out.fd.reset(fd);
-  }
+  if (!fds.empty())
+    out.fd = std::move(fds.front());
   return out;
 }
 

@@ -21,7 +21,9 @@ struct Received {
 };
 
 // Receives one message of at most `cap` bytes; the fd arrives close-on-exec.
-// EOF is an error with EPIPE. Retries EINTR.
+// EOF is an error with EPIPE. Retries EINTR. More than one fd, truncated
+// control data (MSG_CTRUNC) or a longer message (MSG_TRUNC) are errors
+// (EPROTO, EMSGSIZE), and every fd that did arrive is closed.
 [[nodiscard]] Result<Received> recvWithFd(int sock, size_t cap);
 
 }  // namespace extsys

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// base/sys.h - thin wrappers for raw syscalls glibc 2.36 does not wrap.
-// Each returns what the kernel returns: -1 with errno set on failure.
+// base/sys.h - thin wrappers for raw syscalls glibc 2.36 does not wrap (it
+// does wrap close_range and pidfd_open: use those). Each returns what the
+// kernel returns: -1 with errno set on failure.
 #pragma once
 
 #include <linux/filter.h>
@@ -11,7 +12,5 @@
 namespace extsys::sys {
 
 int seccomp(unsigned int op, unsigned int flags, void* args);
-int pidfd_open(pid_t pid, unsigned int flags);
-int close_range(unsigned int first, unsigned int last, unsigned int flags);
 
 }  // namespace extsys::sys

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
-// filter/seccomp_filter.cpp - libseccomp program construction.
+// filter/seccomp_filter.cpp - rule table -> libseccomp program.
 #include "filter/seccomp_filter.h"
 
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <memory>
 
 #include "base/unique_fd.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/syscalls.h"
 
 namespace extsys::filter {
 namespace {
@@ -21,98 +20,57 @@ struct CtxDeleter {
 };
 using Ctx = std::unique_ptr<void, CtxDeleter>;
 
-constexpr uint64_t kCF = uapi::kCheckFields;
+uint32_t seccompAction(const Action& a) {
+  switch (a.kind) {
+    case ActionKind::Allow: return SCMP_ACT_ALLOW;
+    case ActionKind::Notify: return SCMP_ACT_NOTIFY;
+    case ActionKind::Errno: return SCMP_ACT_ERRNO(static_cast<uint16_t>(a.err));
+  }
+  return SCMP_ACT_KILL_PROCESS;
+}
 
-Status addRule(Ctx& ctx, uint32_t action, int nr, std::vector<scmp_arg_cmp> cmps,
-               const std::string& what) {
-  int rc = seccomp_rule_add_exact_array(ctx.get(), action, nr, static_cast<unsigned>(cmps.size()),
+scmp_compare seccompOp(CmpOp op) {
+  switch (op) {
+    case CmpOp::MaskedEq: return SCMP_CMP_MASKED_EQ;
+  }
+  return _SCMP_CMP_MIN;
+}
+
+Status addRule(Ctx& ctx, const Rule& r) {
+  const int nr = kernel::nativeSyscallNr(r.syscall);
+  if (nr < 0)
+    return Error(ENOSYS, "libseccomp does not know syscall '" + r.syscall + "'");
+  // 64-bit masked compares: libseccomp tests the high word and skips the
+  // low word when its mask is 0.
+  std::vector<scmp_arg_cmp> cmps;
+  for (const auto& c : r.conditions)
+    cmps.push_back({c.arg, seccompOp(c.op), c.mask, c.value});
+  int rc = seccomp_rule_add_exact_array(ctx.get(), seccompAction(r.action), nr,
+                                        static_cast<unsigned>(cmps.size()),
                                         cmps.empty() ? nullptr : cmps.data());
   if (rc < 0)
-    return Error::fromErrno(-rc, "seccomp_rule_add(" + what + ")");
+    return Error::fromErrno(-rc, "seccomp_rule_add(" + r.syscall + ")");
   return okStatus();
 }
 
-Result<Ctx> buildCtx(const policy::EffectivePolicy& p) {
-  using policy::CallMode;
-  using policy::ProbeMode;
-  Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
+Result<Ctx> buildCtx(const RuleSet& rules) {
+  Ctx ctx(seccomp_init(seccompAction(rules.defaultAction)));
   if (!ctx)
     return Error(ENOMEM, "seccomp_init failed");
-  // Foreign ABIs (i386, x32) cannot express CHECK_FIELDS: allowed, unless a
-  // strict policy closes them.
-  const uint32_t badArch = p.foreignAbisEnosys ? SCMP_ACT_ERRNO(ENOSYS) : SCMP_ACT_ALLOW;
-  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, badArch); rc < 0)
+  const uint32_t foreignAbi = seccompAction(rules.foreignAbi);
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, foreignAbi); rc < 0)
     return Error::fromErrno(-rc, "seccomp_attr_set(ACT_BADARCH)");
   // The launcher sets no_new_privs and loads the program itself.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); rc < 0)
     return Error::fromErrno(-rc, "seccomp_attr_set(CTL_NNP)");
-
-  for (const auto& d : kernel::syscallTable()) {
-    const int nr = nativeSyscallNr(d);
-    if (nr < 0)
-      return Error(ENOSYS, "libseccomp does not know syscall '" + std::string(d.name) + "'");
-    const auto& es = p.of(d.id);
-    const std::string name(d.name);
-    Status st = okStatus();
-    // 64-bit masked compares: libseccomp tests the high word and skips the
-    // low word (mask 0).
-    const scmp_arg_cmp probe{d.sizeArg, SCMP_CMP_MASKED_EQ, kCF, kCF};
-    const scmp_arg_cmp call{d.sizeArg, SCMP_CMP_MASKED_EQ, kCF, 0};
-    const bool notifyProbes = es.probe == ProbeMode::Emulate;
-    const bool notifyCalls = es.call == CallMode::Restrict;
-    if (es.call == CallMode::Hide)
-      st = addRule(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, {}, name);
-    else if (notifyProbes && notifyCalls)
-      st = addRule(ctx, SCMP_ACT_NOTIFY, nr, {}, name);
-    else if (notifyProbes)
-      st = addRule(ctx, SCMP_ACT_NOTIFY, nr, {probe}, name);
-    else if (notifyCalls)
-      st = addRule(ctx, SCMP_ACT_NOTIFY, nr, {call}, name);
-    if (!st)
+  for (const auto& r : rules.rules)
+    if (auto st = addRule(ctx, r); !st)
       return std::move(st).error();
-  }
-
-  std::vector<std::string> unconditional = p.enosys;
-  for (const auto& name : p.enosys) {
-    const int nr = kernel::nativeSyscallNr(name);
-    if (nr < 0)
-      return Error(ENOSYS, "unknown syscall '" + name + "'");
-    if (auto st = addRule(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, {}, name); !st)
-      return std::move(st).error();
-  }
-  for (const auto& r : p.argRules)
-    if (r.forbidden == 0)
-      unconditional.push_back(r.syscall);
-  for (const auto& r : p.argRules) {
-    const int nr = kernel::nativeSyscallNr(r.syscall);
-    if (nr < 0)
-      return Error(ENOSYS, "unknown syscall '" + r.syscall + "'");
-    const bool always = std::find(unconditional.begin(), unconditional.end(), r.syscall) !=
-                        unconditional.end();
-    if (r.forbidden == 0) {
-      if (std::count(p.enosys.begin(), p.enosys.end(), r.syscall) == 0)
-        if (auto st = addRule(ctx, SCMP_ACT_ERRNO(static_cast<uint16_t>(r.err)), nr, {}, r.syscall); !st)
-          return std::move(st).error();
-      continue;
-    }
-    if (always)
-      continue;  // already denied whatever its arguments
-    // One rule per forbidden bit: "(arg & bit) == bit" -> ERRNO.
-    for (int b = 0; b < 64; ++b) {
-      const uint64_t bit = 1ULL << b;
-      if (!(r.forbidden & bit))
-        continue;
-      const scmp_arg_cmp c{r.arg, SCMP_CMP_MASKED_EQ, bit, bit};
-      if (auto st = addRule(ctx, SCMP_ACT_ERRNO(static_cast<uint16_t>(r.err)), nr, {c}, r.syscall); !st)
-        return std::move(st).error();
-    }
-  }
   return ctx;
 }
 
-Result<std::string> exportTo(const policy::EffectivePolicy& p,
-                             int (*exporter)(const scmp_filter_ctx, int)) {
-  auto ctx = buildCtx(p);
+Result<std::string> exportTo(const RuleSet& rules, int (*exporter)(const scmp_filter_ctx, int)) {
+  auto ctx = buildCtx(rules);
   if (!ctx)
     return std::move(ctx).error();
   UniqueFd mem(memfd_create("extsys-filter", MFD_CLOEXEC));
@@ -136,12 +94,8 @@ Result<std::string> exportTo(const policy::EffectivePolicy& p,
 
 }  // namespace
 
-int nativeSyscallNr(const kernel::SyscallDesc& d) { return kernel::nativeSyscallNr(d.name); }
-
-uint32_t nativeAuditArch() { return seccomp_arch_native(); }
-
-Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p) {
-  auto bytes = exportTo(p, seccomp_export_bpf);
+Result<BpfProgram> buildFilter(const RuleSet& rules) {
+  auto bytes = exportTo(rules, seccomp_export_bpf);
   if (!bytes)
     return std::move(bytes).error();
   if (bytes->empty() || bytes->size() % sizeof(sock_filter) != 0)
@@ -152,8 +106,12 @@ Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p) {
   return prog;
 }
 
-Result<std::string> filterPfc(const policy::EffectivePolicy& p) {
-  return exportTo(p, seccomp_export_pfc);
+Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p) {
+  return buildFilter(buildRules(p));
 }
+
+Result<std::string> filterPfc(const RuleSet& rules) { return exportTo(rules, seccomp_export_pfc); }
+
+Result<std::string> filterPfc(const policy::EffectivePolicy& p) { return filterPfc(buildRules(p)); }
 
 }  // namespace extsys::filter

@@ -1,18 +1,32 @@
 // SPDX-License-Identifier: MIT
-// launcher/launcher.h - exec in place: `extsys run -- PROGRAM` becomes PROGRAM
-// (same pid, parent, terminal, process group, exit status) under a seccomp
-// filter whose listener is served by a detached supervisor process.
+// launcher/launcher.h - runs PROGRAM under a seccomp filter whose listener a
+// supervisor process serves, in one of two process models
+// (launcher/process_model.h says which and why):
+//
+// In place (launcher/in_place.cpp): `extsys run -- PROGRAM` becomes PROGRAM
+// (same pid, parent, terminal, process group, exit status); the supervisor is
+// a detached grandchild in its own session, not an ancestor of PROGRAM.
 //
 //   launcher (pid P)                    supervisor S (grandchild, own session)
 //   fork -> C -> fork S; C exits        awaitListener()
-//   NO_NEW_PRIVS; seccomp(NEW_LISTENER)
+//   seccomp(NEW_LISTENER)
 //   send listener (SCM_RIGHTS)   ---->  gets the listener
 //   wait for "ready"             <----  ready(status), then serves
 //   execvp(PROGRAM)
 //
-// S is not a child of PROGRAM (so PROGRAM's wait(-1) never sees it) and holds
-// none of PROGRAM's fds, cwd or terminal. The launcher's own fds are all
-// close-on-exec, so nothing of extsys leaks into PROGRAM.
+// Ancestor (launcher/ancestor_front.cpp, ancestor_supervisor.cpp): for Yama
+// ptrace_scope=1, where only an ancestor may write into a process.
+//
+//   extsys (pid P: the front, stays in the shell's job, forwards signals,
+//    |      mirrors PROGRAM's stops, exits with PROGRAM's status)
+//   supervisor S (child subreaper, then its own session)
+//    |      reaps PROGRAM and every orphan below it, reports to P
+//   PROGRAM (S's child; P's process group, session and terminal)
+//
+// In both, the process that execs PROGRAM installs the filter itself
+// (launcher/program.h, the one place for further confinement), hands the
+// listener to S over a socketpair and waits for S's "ready". Every fd extsys
+// opens is close-on-exec, so nothing of extsys leaks into PROGRAM.
 #pragma once
 
 #include <functional>
@@ -22,6 +36,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "filter/seccomp_filter.h"
+#include "launcher/process_model.h"
 
 namespace extsys::launcher {
 
@@ -32,13 +47,23 @@ inline constexpr int kExitNotFound = 127;
 
 enum class NestedMode : uint8_t {
   Fail,         // already under another seccomp listener: exit 125
-  Passthrough,  // run PROGRAM without extsys's interposition
+  Passthrough,  // run PROGRAM without extsys (no filter, no no_new_privs)
+};
+
+enum class NoNewPrivs : uint8_t {
+  WhenRequired,  // only where the kernel demands it (no CAP_SYS_ADMIN)
+  Always,        // strict policies: set-id programs gain nothing
 };
 
 struct LaunchSpec {
   std::vector<std::string> argv;  // PROGRAM [ARGS...]
   filter::BpfProgram program;
   NestedMode nested = NestedMode::Fail;
+  NoNewPrivs noNewPrivs = NoNewPrivs::WhenRequired;
+  ProcessModel model = ProcessModel::InPlace;
+  // Ancestor model: where the front logs once PROGRAM runs ("" nowhere,
+  // "-" stderr, else a file). Its stdio is let go then, as the supervisor's.
+  std::string frontLog;
 };
 
 // The supervisor's side of the start-up handshake.
@@ -46,27 +71,34 @@ class Handshake {
 public:
   explicit Handshake(UniqueFd sock) : sock_(std::move(sock)) {}
   // Blocks until the launcher sends the listener. An error means the launcher
-  // gave up (it has reported why); the supervisor should exit quietly.
+  // gave up (it has reported why, or PROGRAM runs without extsys because of
+  // an outer listener); the supervisor should exit quietly.
   [[nodiscard]] Result<UniqueFd> awaitListener();
   // Tells the launcher to exec PROGRAM (ok) or to fail with this message.
   void ready(const Status& status);
+  // awaitListener() failed because PROGRAM is under another listener.
+  [[nodiscard]] bool outerListener() const { return outerListener_; }
 
 private:
   UniqueFd sock_;
+  bool outerListener_ = false;
 };
 
 enum class KeepStderr : uint8_t { No, Yes };
-// Points the supervisor's stdin/stdout (and stderr unless kept) at /dev/null,
-// so that it does not hold a pipeline open while it outlives PROGRAM.
+// Points the calling process's stdin/stdout (and stderr unless kept) at
+// /dev/null, so that it does not hold a pipeline open while it outlives
+// PROGRAM.
 void detachStdio(KeepStderr keep);
 
 // Runs in the supervisor process: prepare, handshake, serve; returns its exit
 // status.
 using SupervisorMain = std::function<int(Handshake&)>;
 
-// Execs PROGRAM in place. Returns only on failure, after printing a one-line
-// message: kExitLauncherFailed, kExitNotExecutable or kExitNotFound.
-[[nodiscard]] int runInPlace(const LaunchSpec& spec, const SupervisorMain& supervisorMain);
+// Runs PROGRAM in spec.model. In place: returns only on failure, after
+// printing a one-line message (kExitLauncherFailed, kExitNotExecutable or
+// kExitNotFound). Ancestor: returns PROGRAM's exit status, or dies of the
+// signal PROGRAM died of.
+[[nodiscard]] int launch(const LaunchSpec& spec, const SupervisorMain& supervisorMain);
 
 // PATH search as execvp(3) does it (PATH unset: "/bin:/usr/bin"). ENOENT when
 // nothing is found, EACCES when something was found but cannot be executed.

@@ -4,8 +4,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "kernel/flag_names.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/flag_names.h"
+#include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 #include "policy/policy.h"
 
 namespace extsys::policy {
@@ -37,14 +38,6 @@ Policy defaultPolicy() { return Policy{}; }
 namespace {
 
 constexpr uint64_t kAllOnes = ~0ULL;
-// Open flags openat(2) knows (its flags are an int; unknown bits are ignored
-// there, so only known ones are ever forbidden).
-constexpr uint64_t kLegacyOpenFlags = 0x7FFFC3;
-constexpr uint64_t kOCreat = 0x40, kOWronly = 0x1, kOTrunc = 0x200;
-// unshare(2) flags that clone flags also name.
-constexpr uint64_t kUnshareFlags = 0x80 | 0x200 | 0x400 | 0x20000 | 0x40000 | 0x2000000 |
-                                   0x4000000 | 0x8000000 | 0x10000000 | 0x20000000 | 0x40000000;
-constexpr uint64_t kKnownMountAttrs = 0x3000FF;
 
 size_t fieldIndex(SyscallId id, std::string_view field) {
   const auto& fields = kernel::describe(id).fields;
@@ -66,16 +59,23 @@ void maskImageField(kernel::ProbeAnswer& a, size_t field, uint64_t mask) {
 
 // MOUNT_ATTR_* bits -> the MS_* flags mount(2) uses for the same attribute.
 uint64_t msFlagsFor(uint64_t forbiddenAttrs) {
+  using namespace uapi;
+  struct Same {
+    uint64_t attr, ms;
+  };
+  static constexpr Same kSame[] = {
+      {kMountAttrRdonly, kMsRdonly},       {kMountAttrNosuid, kMsNosuid},
+      {kMountAttrNodev, kMsNodev},         {kMountAttrNoexec, kMsNoexec},
+      {kMountAttrNoatime, kMsNoatime},     {kMountAttrStrictatime, kMsStrictatime},
+      {kMountAttrNodiratime, kMsNodiratime}, {kMountAttrNosymfollow, kMsNosymfollow},
+  };
   uint64_t ms = 0;
-  if (forbiddenAttrs & 0x1) ms |= 0x1;          // RDONLY
-  if (forbiddenAttrs & 0x2) ms |= 0x2;          // NOSUID
-  if (forbiddenAttrs & 0x4) ms |= 0x4;          // NODEV
-  if (forbiddenAttrs & 0x8) ms |= 0x8;          // NOEXEC
-  if (forbiddenAttrs & 0x10) ms |= 0x400;       // NOATIME
-  if (forbiddenAttrs & 0x20) ms |= 0x1000000;   // STRICTATIME
-  if ((forbiddenAttrs & 0x70) == 0x70) ms |= 0x200000;  // RELATIME: the whole field
-  if (forbiddenAttrs & 0x80) ms |= 0x800;       // NODIRATIME
-  if (forbiddenAttrs & 0x200000) ms |= 0x100;   // NOSYMFOLLOW
+  for (const auto& s : kSame)
+    if (forbiddenAttrs & s.attr)
+      ms |= s.ms;
+  // MOUNT_ATTR_RELATIME is 0: forbidding it means forbidding the whole field.
+  if ((forbiddenAttrs & kMountAttrAtime) == kMountAttrAtime)
+    ms |= kMsRelatime;
   return ms;
 }
 
@@ -98,18 +98,18 @@ kernel::KernelFeatures personaView(const kernel::KernelFeatures& k, kernel::Kern
 }
 
 // What a persona lets real calls use, per field.
-void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscall& es) {
-  auto set = [&](std::string_view field, uint64_t v) { es.allow[fieldIndex(id, field)] = v; };
+void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscall& decided) {
+  auto set = [&](std::string_view field, uint64_t v) { decided.allow[fieldIndex(id, field)] = v; };
   switch (id) {
     case SyscallId::Openat2:
       set("flags", t.openat2.flags);
       set("mode", t.openat2.mode);
       set("resolve", t.openat2.resolve);
-      es.maxStructSize = t.openat2.structSize;
+      decided.maxStructSize = t.openat2.structSize;
       break;
     case SyscallId::Clone3:
       set("flags", uapi::kCloneLegacyFlags | t.clone3.extraFlags);
-      es.maxStructSize = t.clone3.structSize;
+      decided.maxStructSize = t.clone3.structSize;
       break;
     case SyscallId::MountSetattr:
       set("attr_set", t.mountSetattr.attrs);
@@ -117,42 +117,44 @@ void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscal
       // itself still refuses IDMAP there).
       set("attr_clr", t.mountSetattr.attrs);
       set("propagation", t.mountSetattr.propagation);
-      es.maxStructSize = t.mountSetattr.structSize;
+      decided.maxStructSize = t.mountSetattr.structSize;
       break;
   }
 }
 
 // Whether a persona's limits reject anything the running kernel accepts.
-bool restrictsKernel(const kernel::KernelFeatures& k, SyscallId id, const EffectiveSyscall& es,
-                     const SyscallPolicy& sp) {
+bool restrictsKernel(const kernel::KernelFeatures& k, SyscallId id, const EffectiveSyscall& decided,
+                     const SyscallPolicy& written) {
   EffectiveSyscall kernelLimits;
   kernelLimits.allow.fill(kAllOnes);
   personaAllow(k, id, kernelLimits);
   for (size_t f = 0; f < kMaxFields; ++f)
-    if ((kernelLimits.allow[f] & ~es.allow[f]) != 0 || sp.allow[f])
+    if ((kernelLimits.allow[f] & ~decided.allow[f]) != 0 || written.allow[f])
       return true;
-  return kernelLimits.maxStructSize > es.maxStructSize;
+  return kernelLimits.maxStructSize > decided.maxStructSize;
 }
 
-uint64_t allowed(const EffectiveSyscall& es, SyscallId id, std::string_view field) {
-  return es.allow[fieldIndex(id, field)];
+uint64_t allowed(const EffectiveSyscall& decided, SyscallId id, std::string_view field) {
+  return decided.allow[fieldIndex(id, field)];
 }
 
 // Strict mode: a restriction that would need target memory becomes "hide"
 // plus register-level rules on the legacy calls a libc falls back to.
-void translateStrict(SyscallId id, EffectiveSyscall& es, EffectivePolicy& e) {
-  es.call = CallMode::Hide;
-  es.probe = ProbeMode::Hide;
-  const int err = es.denyErrno;
+void translateStrict(SyscallId id, EffectiveSyscall& decided, EffectivePolicy& e) {
+  decided.call = CallMode::Hide;
+  decided.probe = ProbeMode::Hide;
+  const int err = decided.denyErrno;
   switch (id) {
     case SyscallId::Openat2: {
-      const uint64_t flags = kLegacyOpenFlags & ~allowed(es, id, "flags");
-      const uint64_t mode = 07777 & ~allowed(es, id, "mode");
+      // openat(2)'s flags are an int and unknown bits are ignored there, so
+      // only the known ones are ever forbidden.
+      const uint64_t flags = uapi::kValidOpenFlags & ~allowed(decided, id, "flags");
+      const uint64_t mode = uapi::kModeBits & ~allowed(decided, id, "mode");
       if (flags) {
         e.argRules.push_back({"openat", 2, flags, err, "openat2 restricted: same open flags"});
         e.argRules.push_back({"open", 1, flags, err, "openat2 restricted: same open flags"});
         e.argRules.push_back({"open_by_handle_at", 2, flags, err, "openat2 restricted: same open flags"});
-        if (flags & (kOCreat | kOWronly | kOTrunc))
+        if (flags & (uapi::kOCreat | uapi::kOWronly | uapi::kOTrunc))
           e.argRules.push_back({"creat", 0, 0, err, "creat implies O_CREAT|O_WRONLY|O_TRUNC"});
       }
       if (mode) {
@@ -166,20 +168,20 @@ void translateStrict(SyscallId id, EffectiveSyscall& es, EffectivePolicy& e) {
       break;
     }
     case SyscallId::Clone3: {
-      const uint64_t forbidden = ~allowed(es, id, "flags") & 0xFFFFFFFFULL;
+      const uint64_t forbidden = ~allowed(decided, id, "flags") & uapi::kCloneLegacyFlags;
       // clone(2) carries the exit signal in its low byte: never a flag.
-      if (forbidden & ~0xFFULL)
-        e.argRules.push_back({"clone", 0, forbidden & ~0xFFULL, err, "clone3 restricted: same flags"});
-      if (forbidden & kUnshareFlags)
-        e.argRules.push_back({"unshare", 0, forbidden & kUnshareFlags, err,
+      if (const uint64_t cloneFlags = forbidden & ~uapi::kCsignal)
+        e.argRules.push_back({"clone", 0, cloneFlags, err, "clone3 restricted: same flags"});
+      if (forbidden & uapi::kUnshareFlags)
+        e.argRules.push_back({"unshare", 0, forbidden & uapi::kUnshareFlags, err,
                               "clone3 restricted: same namespace flags"});
       e.notes.push_back("clone3 is hidden (ENOSYS): its flags live in memory, so libc falls "
                         "back to clone(2), whose flags are checked in BPF");
       break;
     }
     case SyscallId::MountSetattr: {
-      const uint64_t attrs = kKnownMountAttrs & ~allowed(es, id, "attr_set");
-      const uint64_t prop = uapi::kMountPropagationFlags & ~allowed(es, id, "propagation");
+      const uint64_t attrs = uapi::kKnownMountAttrs & ~allowed(decided, id, "attr_set");
+      const uint64_t prop = uapi::kMountPropagationFlags & ~allowed(decided, id, "propagation");
       const uint64_t ms = msFlagsFor(attrs) | prop;
       if (ms)
         e.argRules.push_back({"mount", 3, ms, err, "mount_setattr restricted: same attributes"});
@@ -201,44 +203,45 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
   e.mode = p.mode;
   e.persona = p.persona;
   e.probeErrno = p.probeErrno.value_or(uapi::kEextsysNoop);
-  const kernel::KernelFeatures told = p.persona ? personaView(k, *p.persona) : k;
-  e.answers = kernel::buildAnswers(told);
+  // The kernel programs are shown: the persona's view of it, or itself.
+  const kernel::KernelFeatures presented = p.persona ? personaView(k, *p.persona) : k;
+  e.answers = kernel::buildAnswers(presented);
 
   for (const auto& d : kernel::syscallTable()) {
     const size_t i = static_cast<size_t>(d.id);
-    const SyscallPolicy& sp = p.syscalls[i];
-    EffectiveSyscall& es = e.syscalls[i];
+    const SyscallPolicy& written = p.syscalls[i];  // what the file says
+    EffectiveSyscall& decided = e.syscalls[i];
     kernel::ProbeAnswer& answer = e.answers[i];
-    es.allow.fill(kAllOnes);
-    es.denyErrno = sp.denyErrno.value_or(EINVAL);
+    decided.allow.fill(kAllOnes);
+    decided.denyErrno = written.denyErrno.value_or(EINVAL);
 
     if (p.persona && !answer.present) {
       // Newer than the persona: as if the syscall did not exist.
-      es.probe = ProbeMode::Hide;
-      es.call = CallMode::Hide;
+      decided.probe = ProbeMode::Hide;
+      decided.call = CallMode::Hide;
     } else {
-      es.probe = sp.probe.value_or(ProbeMode::Emulate);
-      es.call = sp.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);
+      decided.probe = written.probe.value_or(ProbeMode::Emulate);
+      decided.call = written.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);
       if (p.persona) {
-        personaAllow(told, d.id, es);
-        if (!sp.call && !restrictsKernel(k, d.id, es, sp))
-          es.call = CallMode::Allow;  // the persona accepts all this kernel does: no cost
+        personaAllow(presented, d.id, decided);
+        if (!written.call && !restrictsKernel(k, d.id, decided, written))
+          decided.call = CallMode::Allow;  // the persona accepts all this kernel does: no cost
       }
     }
-    if (es.call == CallMode::Hide)
-      es.probe = ProbeMode::Hide;
+    if (decided.call == CallMode::Hide)
+      decided.probe = ProbeMode::Hide;
     for (size_t f = 0; f < d.fields.size(); ++f) {
-      if (sp.allow[f])
-        es.allow[f] &= *sp.allow[f];
+      if (written.allow[f])
+        decided.allow[f] &= *written.allow[f];
       uint64_t advertised = kAllOnes;
-      if (sp.advertise[f])
-        advertised &= *sp.advertise[f];
-      if (es.call == CallMode::Restrict && !kernel::flagNames(d.id, d.fields[f].name).empty())
-        advertised &= es.allow[f];  // never advertise what calls may not use
+      if (written.advertise[f])
+        advertised &= *written.advertise[f];
+      if (decided.call == CallMode::Restrict && !kernel::flagNames(d.id, d.fields[f].name).empty())
+        advertised &= decided.allow[f];  // never advertise what calls may not use
       maskImageField(answer, f, advertised);
     }
-    if (es.call == CallMode::Restrict && p.mode == EnforceMode::Strict)
-      translateStrict(d.id, es, e);
+    if (decided.call == CallMode::Restrict && p.mode == EnforceMode::Strict)
+      translateStrict(d.id, decided, e);
   }
   for (const auto& h : p.hide)
     e.enosys.push_back(h);

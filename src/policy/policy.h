@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "base/result.h"
-#include "kernel/answers.h"
-#include "kernel/feature_set.h"
+#include "kernel/abi/answers.h"
+#include "kernel/features/feature_set.h"
 
 namespace extsys::policy {
 

@@ -11,8 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "kernel/flag_names.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/flag_names.h"
 
 namespace extsys::policy {
 namespace {
@@ -201,7 +200,7 @@ private:
   }
 
   SyscallPolicy syscall(SyscallId id, const toml::table& t) {
-    SyscallPolicy sp;
+    SyscallPolicy written;
     const std::string sys(kernel::describe(id).name);
     const toml::node* advertiseNode = nullptr;
     const toml::node* allowNode = nullptr;
@@ -213,24 +212,24 @@ private:
       const std::string k(key.str());
       if (k == "probe") {
         probeNode = &node;
-        sp.probe = choice<ProbeMode>(node, key, {{"emulate", ProbeMode::Emulate},
+        written.probe = choice<ProbeMode>(node, key, {{"emulate", ProbeMode::Emulate},
                                                  {"passthrough", ProbeMode::Passthrough},
                                                  {"hide", ProbeMode::Hide}});
       } else if (k == "call") {
-        sp.call = choice<CallMode>(node, key, {{"allow", CallMode::Allow},
+        written.call = choice<CallMode>(node, key, {{"allow", CallMode::Allow},
                                                {"hide", CallMode::Hide},
                                                {"restrict", CallMode::Restrict}});
       } else if (k == "deny_errno") {
         denyNode = &node;
-        sp.denyErrno = choice<int>(node, key, {{"EINVAL", EINVAL}, {"EPERM", EPERM}});
+        written.denyErrno = choice<int>(node, key, {{"EINVAL", EINVAL}, {"EPERM", EPERM}});
       } else if (k == "reason") {
-        sp.reason = string(node, key);
+        written.reason = string(node, key);
       } else if (k == "advertise") {
         advertiseNode = &node;
-        sp.advertise = masks(id, node, "advertise");
+        written.advertise = masks(id, node, "advertise");
       } else if (k == "allow") {
         allowNode = &node;
-        sp.allow = masks(id, node, "allow");
+        written.allow = masks(id, node, "allow");
       } else if (k == "forbid") {
         forbidNode = &node;
         forbid = masks(id, node, "forbid");
@@ -242,12 +241,12 @@ private:
     // forbid narrows allow: what is not forbidden stays allowed.
     for (size_t f = 0; f < kMaxFields; ++f)
       if (forbid[f])
-        sp.allow[f] = sp.allow[f].value_or(~0ULL) & ~*forbid[f];
-    const CallMode call = sp.call.value_or(CallMode::Allow);
-    if (call == CallMode::Hide && sp.probe && *sp.probe != ProbeMode::Hide)
+        written.allow[f] = written.allow[f].value_or(~0ULL) & ~*forbid[f];
+    const CallMode call = written.call.value_or(CallMode::Allow);
+    if (call == CallMode::Hide && written.probe && *written.probe != ProbeMode::Hide)
       fail(*probeNode, sys + ": call = \"hide\" makes the syscall look absent, so probes must "
                              "be hidden too (remove probe or set probe = \"hide\")");
-    if (sp.probe == ProbeMode::Hide && call != CallMode::Hide)
+    if (written.probe == ProbeMode::Hide && call != CallMode::Hide)
       fail(*probeNode, sys + ": probe = \"hide\" tells programs " + sys + " does not exist, but "
                              "call = \"" + name(call) + "\" lets them use it; set call = \"hide\"");
     if (allowNode && call != CallMode::Restrict)
@@ -256,23 +255,23 @@ private:
       fail(*forbidNode, sys + ".forbid only applies with call = \"restrict\"");
     if (denyNode && call != CallMode::Restrict)
       fail(*denyNode, sys + ".deny_errno only applies with call = \"restrict\"");
-    if (advertiseNode && sp.probe && *sp.probe != ProbeMode::Emulate)
+    if (advertiseNode && written.probe && *written.probe != ProbeMode::Emulate)
       fail(*advertiseNode, sys + ".advertise only applies to emulated probes (probe = \"emulate\")");
     if (advertiseNode && (allowNode || forbidNode)) {
       const auto& fields = kernel::describe(id).fields;
       const toml::table& adv = *advertiseNode->as_table();
       for (size_t f = 0; f < fields.size(); ++f) {
-        if (!sp.advertise[f] || !sp.allow[f])
+        if (!written.advertise[f] || !written.allow[f])
           continue;
-        const uint64_t extra = *sp.advertise[f] & ~*sp.allow[f];
-        if (extra != 0 && *sp.advertise[f] != ~0ULL)
+        const uint64_t extra = *written.advertise[f] & ~*written.allow[f];
+        if (extra != 0 && *written.advertise[f] != ~0ULL)
           fail(*adv.get(fields[f].name),
                sys + ".advertise." + std::string(fields[f].name) + " tells programs about " +
                    kernel::describeBits(id, fields[f].name, extra) +
                    ", which calls may not use (allow/forbid." + std::string(fields[f].name) + ")");
       }
     }
-    return sp;
+    return written;
   }
 
   void checkAgainstPersona(const Policy& p, const toml::table& root) {
@@ -281,9 +280,9 @@ private:
     const kernel::KernelFeatures f = kernel::featuresForVersion(*p.persona);
     const bool has[] = {f.openat2.present, f.clone3.present, f.mountSetattr.present};
     for (const auto& d : kernel::syscallTable()) {
-      const SyscallPolicy& sp = p.syscalls[static_cast<size_t>(d.id)];
-      if (has[static_cast<size_t>(d.id)] || (!sp.probe && !sp.call) ||
-          (sp.call == CallMode::Hide && sp.probe.value_or(ProbeMode::Hide) == ProbeMode::Hide))
+      const SyscallPolicy& written = p.syscalls[static_cast<size_t>(d.id)];
+      if (has[static_cast<size_t>(d.id)] || (!written.probe && !written.call) ||
+          (written.call == CallMode::Hide && written.probe.value_or(ProbeMode::Hide) == ProbeMode::Hide))
         continue;
       fail(*root.get(d.name), "persona " + p.persona->str().substr(0, p.persona->str().rfind('.')) +
                                   " has no " + std::string(d.name) +
@@ -295,9 +294,9 @@ private:
     if (p.mode != EnforceMode::Strict)
       return;
     for (const auto& d : kernel::syscallTable()) {
-      const SyscallPolicy& sp = p.syscalls[static_cast<size_t>(d.id)];
-      const CallMode call = sp.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);
-      if (call == CallMode::Restrict && sp.probe && *sp.probe != ProbeMode::Hide)
+      const SyscallPolicy& written = p.syscalls[static_cast<size_t>(d.id)];
+      const CallMode call = written.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);
+      if (call == CallMode::Restrict && written.probe && *written.probe != ProbeMode::Hide)
         fail(*root.get(d.name)->as_table()->get("probe"),
              std::string(d.name) + ": strict mode hides a restricted " + std::string(d.name) +
                  " (its flags live in memory), so its probes are hidden too; remove probe");

@@ -20,10 +20,6 @@ std::span<const uint8_t> zeroPage() {
   return {kZeros, sizeof kZeros};
 }
 
-}  // namespace extsys::remote
-
-namespace extsys::remote {
-
 long ProcessReader::read(uint64_t addr, void* dst, size_t len) const {
   iovec local{dst, len};
   iovec remote{reinterpret_cast<void*>(static_cast<uintptr_t>(addr)), len};

@@ -31,10 +31,6 @@ private:
 // uses (64 KiB). Lives in .bss: untouched pages cost no memory.
 std::span<const uint8_t> zeroPage();
 
-}  // namespace extsys::remote
-
-namespace extsys::remote {
-
 // Reads from a target's memory with process_vm_readv. Returns bytes read
 // (short when a page part-way is unreadable) or -1 with errno.
 class ProcessReader {

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,22 +29,6 @@ std::string procFile(uint32_t tid, const char* name) {
   ssize_t n = ::read(fd, buf, sizeof buf - 1);
   ::close(fd);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
-// comm is chosen by the target: escape it for JSON.
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7F) {
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -72,11 +57,21 @@ void AuditLog::write(const AuditEvent& e) const {
   gmtime_r(&ts.tv_sec, &utc);
   char when[40];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
-  const std::string line = fmt::format(
-      "{{\"time\":\"{}.{:06d}Z\",\"pid\":{},\"tid\":{},\"comm\":{},\"syscall\":\"{}\","
-      "\"kind\":\"{}\",\"size\":{},\"decision\":\"{}\",\"errno\":{},\"errno_name\":{}}}\n",
-      when, ts.tv_nsec / 1000, tgid, tid, jsonString(comm), e.syscall, e.kind, e.size, e.decision,
-      e.err, e.err ? jsonString(errnoName(e.err)) : "null");
+  // Keys in this order. comm is chosen by the target: bytes that are not
+  // UTF-8 become U+FFFD, and the line stays ASCII.
+  nlohmann::ordered_json j;
+  j["time"] = fmt::format("{}.{:06d}Z", when, ts.tv_nsec / 1000);
+  j["pid"] = tgid;
+  j["tid"] = tid;
+  j["comm"] = comm;
+  j["syscall"] = e.syscall;
+  j["kind"] = e.kind;
+  j["size"] = e.size;
+  j["decision"] = e.decision;
+  j["errno"] = e.err;
+  j["errno_name"] = e.err ? nlohmann::ordered_json(errnoName(e.err)) : nullptr;
+  const std::string line =
+      j.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   if (::write(fd_.get(), line.data(), line.size()) < 0) {
     // The audit file is best effort; the answer to the target matters more.
   }

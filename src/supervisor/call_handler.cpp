@@ -7,7 +7,7 @@
 
 #include "base/errno_name.h"
 #include "base/log.h"
-#include "kernel/flag_names.h"
+#include "kernel/abi/flag_names.h"
 #include "remote/remote_memory.h"
 
 namespace extsys::supervisor {
@@ -17,7 +17,7 @@ CallHandler::CallHandler(const policy::EffectivePolicy& p, uint64_t pageSize)
 
 Reply CallHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& d,
                           const kernel::NotifyFd& listener, Counters& counters) {
-  const policy::EffectiveSyscall& es = policy_.of(d.id);
+  const policy::EffectiveSyscall& limits = policy_.of(d.id);
   const uint64_t usize = n.data.args[d.sizeArg];
   // Sizes the kernel itself rejects before reading anything (EINVAL, E2BIG):
   // nothing here depends on memory, let the kernel answer.
@@ -41,8 +41,8 @@ Reply CallHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& d,
     return {Reply::Kind::Send, got < 0 && errno == ESRCH ? ESRCH : EFAULT, "denied"};
   }
   // A persona's smaller struct: non-zero bytes past it are E2BIG there.
-  if (es.maxStructSize != 0 && usize > es.maxStructSize) {
-    for (uint64_t i = es.maxStructSize; i < usize; ++i)
+  if (limits.maxStructSize != 0 && usize > limits.maxStructSize) {
+    for (uint64_t i = limits.maxStructSize; i < usize; ++i)
       if (buf_[i] != 0) {
         ++counters.denied;
         return {Reply::Kind::Send, E2BIG, "denied"};
@@ -53,14 +53,14 @@ Reply CallHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& d,
       break;
     uint64_t v;
     std::memcpy(&v, buf_.data() + d.fields[f].offset, sizeof v);
-    const uint64_t extra = v & ~es.allow[f];
+    const uint64_t extra = v & ~limits.allow[f];
     if (extra != 0) {
       ++counters.denied;
       if (log::supervisor().should_log(spdlog::level::info))
         log::supervisor().info("call {} pid {}: {} {} not allowed, answering {}", d.name, n.pid,
                                d.fields[f].name, kernel::describeBits(d.id, d.fields[f].name, extra),
-                               errnoName(es.denyErrno));
-      return {Reply::Kind::Send, es.denyErrno, "denied"};
+                               errnoName(limits.denyErrno));
+      return {Reply::Kind::Send, limits.denyErrno, "denied"};
     }
   }
   ++counters.allowed;

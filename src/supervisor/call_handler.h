@@ -13,9 +13,9 @@
 
 #include <vector>
 
-#include "kernel/notify.h"
+#include "kernel/listener/notify.h"
 #include "policy/policy.h"
-#include "supervisor/probe_handler.h"
+#include "supervisor/reply.h"
 
 namespace extsys::supervisor {
 

@@ -6,8 +6,6 @@
 
 #include "base/errno_name.h"
 #include "base/log.h"
-#include "filter/seccomp_filter.h"
-#include "kernel/uapi_compat.h"
 #include "remote/copy_struct.h"
 #include "remote/remote_memory.h"
 
@@ -15,20 +13,6 @@ namespace extsys::supervisor {
 
 ProbeHandler::ProbeHandler(const kernel::ProbeAnswers& answers, ProbeConfig config)
     : answers_(answers), config_(config) {}
-
-SyscallLookup::SyscallLookup() : arch_(filter::nativeAuditArch()) {
-  for (const auto& d : kernel::syscallTable())
-    nrs_[static_cast<size_t>(d.id)] = {filter::nativeSyscallNr(d), d.id};
-}
-
-const kernel::SyscallDesc* SyscallLookup::find(uint32_t arch, int nr) const {
-  if (arch != arch_)
-    return nullptr;
-  for (const auto& e : nrs_)
-    if (e.nr == nr)
-      return &kernel::describe(e.id);
-  return nullptr;
-}
 
 Reply ProbeHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& desc,
                            const kernel::NotifyFd& listener, Counters& counters) const {

@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,71 +20,121 @@
 
 #include "base/errno_name.h"
 #include "base/log.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::supervisor {
 namespace {
 
 // RECV sleeps even on a non-blocking fd. On kernels before the 2024 wake-up
-// fix, a notification withdrawn between poll() and RECV (its task killed)
-// leaves RECV asleep although no task is left. A 1 s interval timer whose
-// handler does nothing interrupts such a RECV (EINTR), and the loop goes back
-// to poll(), which then reports POLLHUP. Costs one signal a second, taken by
-// the serve() thread alone (the other workers block SIGALRM).
+// fix (6.11), a notification withdrawn between poll() and RECV (its task
+// killed) leaves RECV asleep although no task is left. A 1 s timer whose
+// signal handler does nothing interrupts such a RECV (EINTR), and the loop
+// goes back to poll(), which then reports POLLHUP. It also wakes the serve()
+// thread should requestStop()'s signal land just before its RECV.
+//
+// It is armed on every kernel: whether RECV returns ENOENT once the filter
+// has no user cannot be told from the version (the fix may be backported,
+// or not) nor tested without a RECV that may sleep for ever. The cost is one
+// signal a second to one thread. The timer is a POSIX timer aimed at the
+// serve() thread alone (SIGEV_THREAD_ID), so the process's ITIMER_REAL stays
+// free, and it is deleted when serve() returns.
 constexpr int kWatchdogSignal = SIGALRM;
 // Sent to a worker to make its RECV return EINTR once serve() is stopping.
 constexpr int kStopSignal = SIGUSR2;
 
 void onSignal(int) {}
 
-Status interruptWith(int sig) {
-  struct sigaction sa {};
-  sa.sa_handler = onSignal;
-  sa.sa_flags = 0;  // no SA_RESTART: RECV must return EINTR
-  sigemptyset(&sa.sa_mask);
-  if (sigaction(sig, &sa, nullptr) != 0)
-    return Error::fromErrno(errno, std::string("sigaction(") + sigabbrev_np(sig) + ")");
-  sigset_t both;
-  sigemptyset(&both);
-  sigaddset(&both, sig);
-  pthread_sigmask(SIG_UNBLOCK, &both, nullptr);
-  return okStatus();
-}
+// For the lifetime of the object: `sig` runs a handler that does nothing,
+// without SA_RESTART (so RECV returns EINTR), and is unblocked in this
+// thread. Then a signal still pending is dropped and the previous handler
+// and mask come back.
+class InterruptingSignal {
+public:
+  explicit InterruptingSignal(int sig) : sig_(sig) {}
+  InterruptingSignal(const InterruptingSignal&) = delete;
+  InterruptingSignal& operator=(const InterruptingSignal&) = delete;
 
-Status armRecvWatchdog() {
-  if (auto st = interruptWith(kWatchdogSignal); !st)
-    return st;
-  if (auto st = interruptWith(kStopSignal); !st)
-    return st;
-  itimerval it{};
-  it.it_interval.tv_sec = 1;
-  it.it_value.tv_sec = 1;
-  if (setitimer(ITIMER_REAL, &it, nullptr) != 0)
-    return Error::fromErrno(errno, "setitimer");
-  return okStatus();
-}
+  Status install() {
+    struct sigaction sa {};
+    sa.sa_handler = onSignal;
+    sa.sa_flags = 0;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig_, &sa, &previous_) != 0)
+      return Error::fromErrno(errno, std::string("sigaction(") + sigabbrev_np(sig_) + ")");
+    installed_ = true;
+    sigset_t set = only();
+    pthread_sigmask(SIG_UNBLOCK, &set, &previousMask_);
+    return okStatus();
+  }
+
+  ~InterruptingSignal() {
+    if (!installed_)
+      return;
+    sigset_t set = only();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    const timespec now{0, 0};
+    while (sigtimedwait(&set, nullptr, &now) == sig_) {
+    }
+    sigaction(sig_, &previous_, nullptr);
+    pthread_sigmask(SIG_SETMASK, &previousMask_, nullptr);
+  }
+
+private:
+  sigset_t only() const {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig_);
+    return set;
+  }
+
+  int sig_;
+  bool installed_ = false;
+  struct sigaction previous_ {};
+  sigset_t previousMask_{};
+};
+
+// kWatchdogSignal to the calling thread once a second, until destroyed.
+class RecvWatchdog {
+public:
+  RecvWatchdog() = default;
+  RecvWatchdog(const RecvWatchdog&) = delete;
+  RecvWatchdog& operator=(const RecvWatchdog&) = delete;
+
+  Status arm() {
+    sigevent ev{};
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = kWatchdogSignal;
+    ev._sigev_un._tid = gettid();  // glibc 2.36 has no sigev_notify_thread_id
+    if (timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0)
+      return Error::fromErrno(errno, "timer_create");
+    armed_ = true;
+    itimerspec every{{1, 0}, {1, 0}};
+    if (timer_settime(timer_, 0, &every, nullptr) != 0)
+      return Error::fromErrno(errno, "timer_settime");
+    return okStatus();
+  }
+
+  ~RecvWatchdog() {
+    if (armed_)
+      timer_delete(timer_);
+  }
+
+private:
+  timer_t timer_{};
+  bool armed_ = false;
+};
 
 // Whether RECV found a notification already queued or slept until one came,
 // told by how long it took: a RECV that sleeps is woken by another thread's
 // system call and takes several microseconds at the least; one that finds a
 // notification waiting returns in about one. Only decides whether to start
 // another worker, never anything a target sees.
-constexpr uint64_t kRecvSleptNs = 3000;
+constexpr uint64_t kRecvSleepThresholdNs = 3000;
 
 uint64_t monotonicNs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-void addCounters(Counters& to, const Counters& c) {
-  to.answered += c.answered;
-  to.rejected += c.rejected;
-  to.faulted += c.faulted;
-  to.gone += c.gone;
-  to.unwritable += c.unwritable;
-  to.allowed += c.allowed;
-  to.denied += c.denied;
 }
 
 }  // namespace
@@ -142,7 +192,7 @@ void Supervisor::Pool::loop(Worker& w) {
     idle.fetch_add(1, std::memory_order_relaxed);
     const uint64_t before = monotonicNs();
     int err = channel->recv();
-    const bool waited = monotonicNs() - before > kRecvSleptNs;
+    const bool waited = monotonicNs() - before > kRecvSleepThresholdNs;
     idle.fetch_sub(1, std::memory_order_relaxed);
     if (err == 0) {
       const seccomp_notif& n = channel->notif();
@@ -188,10 +238,6 @@ void Supervisor::Pool::grow() {
   Worker& ref = *w;
   try {
     ref.thread = std::thread([this, &ref] {
-      sigset_t watchdog;
-      sigemptyset(&watchdog);
-      sigaddset(&watchdog, kWatchdogSignal);
-      pthread_sigmask(SIG_BLOCK, &watchdog, nullptr);
       loop(ref);
       ref.done.store(true, std::memory_order_release);
     });
@@ -277,11 +323,11 @@ Reply Supervisor::dispatch(const seccomp_notif& n, const kernel::NotifyFd& liste
     return {Reply::Kind::Send, ENOSYS, "rejected"};
   }
   const bool probe = n.data.args[d->sizeArg] & uapi::kCheckFields;
-  const policy::EffectiveSyscall& es = policy_.of(d->id);
+  const policy::EffectiveSyscall& decided = policy_.of(d->id);
   Reply r;
-  if (probe && es.probe == policy::ProbeMode::Emulate)
+  if (probe && decided.probe == policy::ProbeMode::Emulate)
     r = probes_.handle(n, *d, listener, counters);
-  else if (!probe && es.call == policy::CallMode::Restrict)
+  else if (!probe && decided.call == policy::CallMode::Restrict)
     r = calls.handle(n, *d, listener, counters);
   else
     r = {Reply::Kind::Send, ENOSYS, "rejected"};
@@ -309,7 +355,13 @@ Status Supervisor::serve(UniqueFd listenerFd) {
         log::supervisor().debug("SYNC_WAKE_UP unavailable: {}", errnoName(err));
     }
   }
-  if (auto st = armRecvWatchdog(); !st)
+  InterruptingSignal watchdogSignal(kWatchdogSignal), stopSignal(kStopSignal);
+  RecvWatchdog watchdog;  // destroyed first: no tick after the handler goes
+  if (auto st = watchdogSignal.install(); !st)
+    return std::move(st).error();
+  if (auto st = stopSignal.install(); !st)
+    return std::move(st).error();
+  if (auto st = watchdog.arm(); !st)
     return std::move(st).error();
 
   Pool pool(*this, listener);
@@ -321,7 +373,7 @@ Status Supervisor::serve(UniqueFd listenerFd) {
 
   counters_ = {};
   for (const auto& w : pool.workers)
-    addCounters(counters_, w->counters);
+    counters_ += w->counters;
   workersStarted_ = static_cast<unsigned>(pool.workers.size());
   if (pool.failure)
     return std::move(*pool.failure);

@@ -5,8 +5,10 @@
 // More workers start on demand - when a notification was already queued
 // before any worker asked for it - up to SupervisorOptions::maxWorkers; each has its
 // own buffers, call-handler scratch and counters, and the kernel hands every
-// notification to exactly one of them. Async-signal safety: none. serve()
-// uses SIGALRM (watchdog) and SIGUSR2 (stopping workers) in this process.
+// notification to exactly one of them. Async-signal safety: none. While it
+// runs, serve() handles SIGALRM (a watchdog timer aimed at its own thread)
+// and SIGUSR2 (stopping workers); it restores both dispositions, and its
+// thread's signal mask, before it returns.
 #pragma once
 
 #include <memory>
@@ -57,7 +59,7 @@ private:
 
   policy::EffectivePolicy policy_;
   SupervisorOptions options_;
-  SyscallLookup lookup_;
+  kernel::SyscallLookup lookup_;
   ProbeHandler probes_;
   AuditLog audit_;
   Counters counters_;

@@ -24,10 +24,10 @@
 #include <string>
 #include <string_view>
 
-#include "kernel/answers.h"
-#include "kernel/feature_set.h"
-#include "kernel/flag_names.h"
-#include "kernel/syscalls.h"
+#include "kernel/abi/answers.h"
+#include "kernel/features/feature_set.h"
+#include "kernel/abi/flag_names.h"
+#include "kernel/abi/syscalls.h"
 #include "policy/policy.h"
 #include "policy/toml_loader.h"
 
@@ -104,39 +104,39 @@ void checkEffective(const Policy& p, const KernelFeatures& k, const EffectivePol
 
   for (const auto& d : extsys::kernel::syscallTable()) {
     const size_t i = static_cast<size_t>(d.id);
-    const auto& es = e.syscalls[i];
+    const auto& decided = e.syscalls[i];
     const ProbeAnswer& a = e.answers[i];
     const std::string ctx = where + " " + std::string(d.name);
     require(a.id == d.id, "answer image for the wrong syscall", ctx);
     require(a.ksize <= extsys::kernel::kMaxImageSize && a.ksize <= base[i].ksize,
             "answer ksize larger than the kernel's", ctx);
     require(!a.present || base[i].present, "a syscall the kernel lacks is answered", ctx);
-    if (es.call == CallMode::Hide)
-      require(es.probe == ProbeMode::Hide, "call = hide but probe is not hidden", ctx);
+    if (decided.call == CallMode::Hide)
+      require(decided.probe == ProbeMode::Hide, "call = hide but probe is not hidden", ctx);
     if (p.mode == EnforceMode::Strict)
-      require(es.call != CallMode::Restrict, "strict mode left a syscall restricted", ctx);
-    require(es.denyErrno == EINVAL || es.denyErrno == EPERM, "deny_errno not EINVAL/EPERM", ctx);
+      require(decided.call != CallMode::Restrict, "strict mode left a syscall restricted", ctx);
+    require(decided.denyErrno == EINVAL || decided.denyErrno == EPERM, "deny_errno not EINVAL/EPERM", ctx);
     if (p.persona && !a.present)
-      require(es.probe == ProbeMode::Hide && es.call == CallMode::Hide,
+      require(decided.probe == ProbeMode::Hide && decided.call == CallMode::Hide,
               "a syscall the persona lacks is not hidden", ctx);
     for (size_t f = 0; f < d.fields.size(); ++f) {
       const auto& fd = d.fields[f];
       if (fd.offset + 8u > a.ksize || !isFlagField(d, fd.name))
         continue;
-      const uint64_t told = fieldValue(a, fd);
-      const std::string fctx = ctx + "." + std::string(fd.name) + " told=0x" + [&] {
+      const uint64_t advertised = fieldValue(a, fd);
+      const std::string fctx = ctx + "." + std::string(fd.name) + " advertised=0x" + [&] {
         char b[24];
-        std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(told));
+        std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(advertised));
         return std::string(b);
       }();
-      require((told & ~fieldValue(base[i], fd)) == 0,
+      require((advertised & ~fieldValue(base[i], fd)) == 0,
               "the answer advertises a bit the kernel does not have", fctx);
-      if (es.call == CallMode::Restrict)
-        require((told & ~es.allow[f]) == 0,
+      if (decided.call == CallMode::Restrict)
+        require((advertised & ~decided.allow[f]) == 0,
                 "call = restrict but the answer advertises a bit calls may not use", fctx);
       const auto& adv = p.syscalls[i].advertise[f];
       if (adv)
-        require((told & ~*adv) == 0, "the answer advertises a bit outside advertise", fctx);
+        require((advertised & ~*adv) == 0, "the answer advertises a bit outside advertise", fctx);
     }
   }
   if (p.mode == EnforceMode::Strict) {

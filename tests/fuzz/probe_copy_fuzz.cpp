@@ -7,7 +7,7 @@
 // version for the answer image and a memory layout (1-4 pages, each writable
 // or not, a base address, an offset). Checked, aborting on any mismatch:
 //   (a) kernel::checkProbe equals an independent re-implementation of the
-//       kernel's order of checks (spec/check-fields.md 3.2);
+//       kernel's order of checks (src/kernel/abi/CHECK_FIELDS.md, 'Order of checks');
 //   (b) when the verdict is "copy", remote::copyStructToUser over a fake
 //       writer gives the same errno and the same memory bytes as a
 //       byte-by-byte model of copy_struct_to_user() (clear the tail first,
@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "../copy_struct_model.h"
-#include "kernel/answers.h"
-#include "kernel/feature_set.h"
-#include "kernel/syscalls.h"
+#include "kernel/abi/answers.h"
+#include "kernel/features/feature_set.h"
+#include "kernel/abi/syscalls.h"
 #include "remote/copy_struct.h"
 #include "remote/remote_memory.h"
 

@@ -5,6 +5,9 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <string>
+
 #include "subprocess.h"
 
 namespace extsys::test {
@@ -89,6 +92,46 @@ TEST(Features, WorksUnprivilegedAndSaysWhatItSkipped) {
   const bool userns = r.out.find("probed in a new user and mount namespace") != std::string::npos;
   const bool table = r.out.find("probing needs CAP_SYS_ADMIN") != std::string::npos;
   EXPECT_TRUE(userns || table) << r.out;
+}
+
+// The process model `extsys run` would use, from Yama's ptrace_scope and
+// CAP_SYS_PTRACE, as README's table gives it; for us and for nobody.
+std::string expectedModel(bool privileged) {
+  std::ifstream in("/proc/sys/kernel/yama/ptrace_scope");
+  int scope = -1;
+  if (!(in >> scope) || scope == 0)
+    return "in-place";
+  if (scope >= 3)
+    return "none";
+  if (privileged)
+    return "in-place";
+  return scope == 1 ? "ancestor" : "none";
+}
+
+bool haveCapSysPtrace() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("CapEff:", 0) == 0)
+      return (std::stoull(line.substr(7), nullptr, 16) >> 19) & 1;
+  return false;
+}
+
+TEST(Features, SaysWhichProcessModelRunUses) {
+  RunResult r = run({{binary("EXTSYS"), "features"}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  const std::string want = expectedModel(haveCapSysPtrace());
+  EXPECT_NE(r.out.find("Process model of `extsys run` for this user: " + want + "\n"),
+            std::string::npos)
+      << r.out;
+  r = run({{binary("EXTSYS"), "features", "--json"}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_NE(r.out.find("\"model\": \"" + want + "\""), std::string::npos) << r.out;
+  if (geteuid() == 0) {
+    r = run({{binary("EXTSYS"), "features", "--json"}, {"XDG_RUNTIME_DIR="}, 60, asNobody});
+    ASSERT_EQ(r.exitCode(), 0) << r.describe();
+    EXPECT_NE(r.out.find("\"model\": \"" + expectedModel(false) + "\""), std::string::npos) << r.out;
+    EXPECT_EQ(validate(r.out).exitCode(), 0);
+  }
 }
 
 TEST(Features, RunUsesDiscoveredAnswers) {

@@ -29,7 +29,7 @@
 #include "agent/container_state.h"
 #include "agent/oci_profile.h"
 #include "filter/seccomp_filter.h"
-#include "kernel/current_features.h"
+#include "kernel/discovery/current_features.h"
 #include "oci_support.h"
 #include "policy/toml_loader.h"
 #include "subprocess.h"

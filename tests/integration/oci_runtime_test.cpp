@@ -11,7 +11,8 @@
 // them); they skip with the exact reason otherwise. crun 1.8 refuses hybrid
 // cgroup hosts; where /sys/fs/cgroup is a tmpfs with a non-empty cgroup2
 // controller list, crun runs in a private mount namespace with that list
-// hidden (the workaround of notes/oci-agent.md section 5.4). The world they
+// hidden (the workaround src/agent/README.md, 'With runc, crun and podman',
+// gives users). The world they
 // share (rootfs, agent, bundles) is in oci_support.cpp.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -53,9 +54,9 @@ protected:
     rt_.stateDir = w.dir + "/state-" + rt_.name;
     rt_.emptyFile = w.dir + "/empty";
     rt_.hideCgroup2Controllers = rt_.name == "crun" && hybridCgroupsWithV2Controllers();
-    static bool told = false;
-    if (rt_.hideCgroup2Controllers && !told) {
-      told = true;
+    static bool warned = false;
+    if (rt_.hideCgroup2Controllers && !warned) {
+      warned = true;
       std::cout << "[ note     ] crun: /sys/fs/cgroup is a tmpfs and cgroup2 lists controllers "
                    "(hybrid): crun runs in a private mount namespace with "
                    "/sys/fs/cgroup/unified/cgroup.controllers hidden\n";

@@ -32,7 +32,7 @@
 #include <utility>
 
 #include "filter/seccomp_filter.h"
-#include "kernel/current_features.h"
+#include "kernel/discovery/current_features.h"
 #include "policy/toml_loader.h"
 #include "subprocess.h"
 
@@ -45,7 +45,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr uint64_t kCF = 1ULL << 63;
+constexpr uint64_t kCheckFields = 1ULL << 63;
 
 }  // namespace
 
@@ -274,7 +274,7 @@ int fakeRuntime(const std::string& socketPath, const FakeSend& send) {
       _exit(14);
     }
     alignas(8) unsigned char buf[128] = {};
-    long rc = syscall(SYS_clone3, buf, kCF | 88);
+    long rc = syscall(SYS_clone3, buf, kCheckFields | 88);
     _exit(rc == -1 ? 20 + errno : 15);
   }
   int status = 0;

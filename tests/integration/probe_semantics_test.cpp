@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 // probe_semantics_test - every case of tests/targets/probe_cases.c (the RFC
 // v3 selftests made stricter, odd sizes, faults, threads, descendants) run
-// under the real `extsys run` on the running kernel, dynamic and static; and
-// the same cases without extsys, where the kernel must answer as a kernel
-// without CHECK_FIELDS does.
+// under the real `extsys run` on the running kernel, dynamic and static, in
+// each process model (InPlace/..., Ancestor/...); and the same cases without
+// extsys (Native/...), where the kernel must answer as a kernel without
+// CHECK_FIELDS does.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 
 #include "subprocess.h"
 
@@ -37,26 +39,45 @@ TEST(ProbeCases, ListIsComplete) {
   EXPECT_GE(cases().size(), 60u);
 }
 
-class Emulated : public ::testing::TestWithParam<std::string> {};
+// Parameter: (process model, case).
+class Emulated : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
+protected:
+  RunResult runUnder(const char* binaryEnv) const {
+    const auto& [model, name] = GetParam();
+    return run({{binary("EXTSYS"), "run", "--process-model", model, "--", binary(binaryEnv), "run", name},
+                {"EXTSYS_EXPECT=emulated"}, 120, {}});
+  }
+};
 
 TEST_P(Emulated, DynamicBinaryUnderExtsys) {
-  RunResult r = run({{binary("EXTSYS"), "run", "--", binary("PROBE_CASES"), "run", GetParam()},
-                     {"EXTSYS_EXPECT=emulated"}, 120, {}});
+  RunResult r = runUnder("PROBE_CASES");
   EXPECT_EQ(r.exitCode(), 0) << r.describe();
 }
 
 TEST_P(Emulated, StaticBinaryUnderExtsys) {
-  RunResult r = run({{binary("EXTSYS"), "run", "--", binary("PROBE_CASES_STATIC"), "run", GetParam()},
-                     {"EXTSYS_EXPECT=emulated"}, 120, {}});
+  RunResult r = runUnder("PROBE_CASES_STATIC");
   EXPECT_EQ(r.exitCode(), 0) << r.describe();
 }
 
-TEST_P(Emulated, KernelAloneHasNoCheckFields) {
+std::string caseName(const ::testing::TestParamInfo<std::tuple<std::string, std::string>>& p) {
+  return std::get<1>(p.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(InPlace, Emulated,
+                         ::testing::Combine(::testing::Values("in-place"), ::testing::ValuesIn(cases())),
+                         caseName);
+INSTANTIATE_TEST_SUITE_P(Ancestor, Emulated,
+                         ::testing::Combine(::testing::Values("ancestor"), ::testing::ValuesIn(cases())),
+                         caseName);
+
+class KernelAlone : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KernelAlone, HasNoCheckFields) {
   RunResult r = run({{binary("PROBE_CASES"), "run", GetParam()}, {"EXTSYS_EXPECT=native"}, 120, {}});
   EXPECT_EQ(r.exitCode(), 0) << r.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCases, Emulated, ::testing::ValuesIn(cases()),
+INSTANTIATE_TEST_SUITE_P(Native, KernelAlone, ::testing::ValuesIn(cases()),
                          [](const auto& p) { return p.param; });
 
 TEST(ProbeErrno, IsConfigurable) {

@@ -44,13 +44,15 @@ double timeScale() {
   return scale;
 }
 
-RunResult run(const RunSpec& spec) {
+namespace {
+
+// fork + exec with stdout and stderr on pipes (returned), stdin /dev/null.
+pid_t startChild(const RunSpec& spec, int fds[2]) {
   int outp[2], errp[2];
   if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe2");
-  RunResult r;
-  r.pid = fork();
-  if (r.pid == 0) {
+  pid_t pid = fork();
+  if (pid == 0) {
     dup2(outp[1], 1);
     dup2(errp[1], 2);
     int devnull = open("/dev/null", O_RDONLY);
@@ -70,37 +72,97 @@ RunResult run(const RunSpec& spec) {
   }
   close(outp[1]);
   close(errp[1]);
-  pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+  fds[0] = outp[0];
+  fds[1] = errp[0];
+  return pid;
+}
+
+// One round of reading: false once both pipes are closed.
+bool readSome(int fds[2], RunResult& r, int timeoutMs) {
+  pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+  if (fds[0] < 0 && fds[1] < 0)
+    return false;
+  if (poll(p, 2, timeoutMs) < 0 && errno != EINTR)
+    return false;
+  for (int i = 0; i < 2; ++i) {
+    if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+      continue;
+    char buf[4096];
+    ssize_t n = read(p[i].fd, buf, sizeof buf);
+    if (n <= 0) {
+      close(fds[i]);
+      fds[i] = -1;
+    } else {
+      (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+    }
+  }
+  return fds[0] >= 0 || fds[1] >= 0;
+}
+
+}  // namespace
+
+RunResult run(const RunSpec& spec) {
+  RunResult r;
+  int fds[2];
+  r.pid = startChild(spec, fds);
   const double deadline = now() + spec.timeoutSec * timeScale();
-  int open = 2;
-  while (open > 0) {
+  for (;;) {
     int left = static_cast<int>((deadline - now()) * 1000);
     if (left <= 0) {
       r.timedOut = true;
       kill(r.pid, SIGKILL);
       break;
     }
-    if (poll(fds, 2, left) < 0 && errno != EINTR)
+    if (!readSome(fds, r, left))
       break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
-        continue;
-      char buf[4096];
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-      } else {
-        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-      }
-    }
   }
-  for (auto& f : fds)
-    if (f.fd >= 0)
-      close(f.fd);
+  for (int fd : fds)
+    if (fd >= 0)
+      close(fd);
   waitpid(r.pid, &r.status, 0);
   return r;
+}
+
+Spawned::Spawned(const RunSpec& spec) : spec_(spec) { r_.pid = startChild(spec_, fds_); }
+
+Spawned::~Spawned() {
+  for (int fd : fds_)
+    if (fd >= 0)
+      close(fd);
+  if (!reaped_) {
+    kill(r_.pid, SIGKILL);
+    waitpid(r_.pid, nullptr, 0);
+  }
+}
+
+bool Spawned::pump(int timeoutMs) { return readSome(fds_, r_, timeoutMs); }
+
+size_t Spawned::waitForOut(const std::string& text, double seconds, size_t from) {
+  const double deadline = now() + seconds * timeScale();
+  for (;;) {
+    if (size_t at = r_.out.find(text, from); at != std::string::npos)
+      return at;
+    int left = static_cast<int>((deadline - now()) * 1000);
+    if (left <= 0 || !pump(left))
+      return r_.out.find(text, from);
+  }
+}
+
+RunResult Spawned::finish() {
+  const double deadline = now() + spec_.timeoutSec * timeScale();
+  for (;;) {
+    int left = static_cast<int>((deadline - now()) * 1000);
+    if (left <= 0) {
+      r_.timedOut = true;
+      kill(r_.pid, SIGKILL);
+      break;
+    }
+    if (!pump(left))
+      break;
+  }
+  waitpid(r_.pid, &r_.status, 0);
+  reaped_ = true;
+  return r_;
 }
 
 std::string binary(const char* envName) {

@@ -34,6 +34,32 @@ struct RunSpec {
 // Runs argv; kills it (timedOut) after timeoutSec x timeScale().
 RunResult run(const RunSpec& spec);
 
+// A child that runs while the test talks to it: its stdout and stderr are
+// read as they come. The destructor kills (SIGKILL) and reaps it if needed.
+class Spawned {
+public:
+  explicit Spawned(const RunSpec& spec);
+  ~Spawned();
+  Spawned(const Spawned&) = delete;
+  Spawned& operator=(const Spawned&) = delete;
+
+  pid_t pid() const { return r_.pid; }
+  const std::string& out() const { return r_.out; }
+  const std::string& err() const { return r_.err; }
+  // Reads until stdout contains `text` at or after `from` (seconds x
+  // timeScale()); returns where it starts, or npos.
+  size_t waitForOut(const std::string& text, double seconds, size_t from = 0);
+  // Reads the rest until EOF and waits for the child (spec.timeoutSec).
+  RunResult finish();
+
+private:
+  bool pump(int timeoutMs);
+  RunSpec spec_;
+  RunResult r_;
+  int fds_[2] = {-1, -1};
+  bool reaped_ = false;
+};
+
 // EXTSYS_TEST_TIME_SCALE (1 to 100, default 1): how much slower than a
 // normal host this machine is - e.g. 4 under qemu's TCG. It stretches the
 // time limits that guard against hangs, never a limit that is itself the

@@ -1,25 +1,27 @@
 // SPDX-License-Identifier: MIT
 // answers_test - the RFC v3 answer images per kernel version, and the
-// kernel's probe checks in their order (spec/check-fields.md 3.2, 3.3).
+// kernel's probe checks in their order (src/kernel/abi/CHECK_FIELDS.md, 'Order
+// of checks' and 'Values written').
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "kernel/answers.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/answers.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
 namespace {
 
-constexpr uint64_t kCF = uapi::kCheckFields;
+using uapi::kCheckFields;
 constexpr uint64_t kOnes = ~0ULL;
 
 const ProbeAnswer& answerFor(const ProbeAnswers& a, SyscallId id) {
   return a[static_cast<size_t>(id)];
 }
 
-// Rows of spec/kernel-features.md section 0, as the RFC formula reports them.
+// Rows of src/kernel/features/VERSIONS.md, 'What a probe is answered, by
+// version', as the RFC formula reports them.
 struct VersionRow {
   KernelVersion v;
   bool openat2;
@@ -120,30 +122,30 @@ constexpr uint64_t kBadFlags = 1;
 INSTANTIATE_TEST_SUITE_P(
     Spec, ProbeChecks,
     ::testing::Values(
-        CheckRow{"openat2_ok", SyscallId::Openat2, {0, 0, 0, kCF | 296, 0, 0}, 0, 296},
-        CheckRow{"openat2_size0", SyscallId::Openat2, {0, 0, 0, kCF, 0, 0}, EINVAL, 0},
-        CheckRow{"openat2_size23", SyscallId::Openat2, {0, 0, 0, kCF | 23, 0, 0}, EINVAL, 0},
-        CheckRow{"openat2_ver0", SyscallId::Openat2, {0, 0, 0, kCF | 24, 0, 0}, 0, 24},
-        CheckRow{"openat2_page", SyscallId::Openat2, {0, 0, 0, kCF | 4096, 0, 0}, 0, 4096},
-        CheckRow{"openat2_page_plus1", SyscallId::Openat2, {0, 0, 0, kCF | 4097, 0, 0}, E2BIG, 0},
-        CheckRow{"openat2_0xF000", SyscallId::Openat2, {0, 0, 0, kCF | 0xF000, 0, 0}, E2BIG, 0},
-        CheckRow{"openat2_other_high_bit", SyscallId::Openat2, {0, 0, 0, kCF | (1ULL << 40) | 24, 0, 0}, E2BIG, 0},
-        CheckRow{"openat2_bit62", SyscallId::Openat2, {0, 0, 0, kCF | (1ULL << 62), 0, 0}, E2BIG, 0},
-        CheckRow{"openat2_ignores_dfd_path", SyscallId::Openat2, {kOnes, kOnes, 0, kCF | 24, kOnes, kOnes}, 0, 24},
-        CheckRow{"clone3_v0", SyscallId::Clone3, {0, kCF | 64, 0, 0, 0, 0}, 0, 64},
-        CheckRow{"clone3_63", SyscallId::Clone3, {0, kCF | 63, 0, 0, 0, 0}, EINVAL, 0},
-        CheckRow{"clone3_1", SyscallId::Clone3, {0, kCF | 1, 0, 0, 0, 0}, EINVAL, 0},
-        CheckRow{"clone3_0xF000", SyscallId::Clone3, {0, kCF | 0xF000, 0, 0, 0, 0}, E2BIG, 0},
-        CheckRow{"clone3_page", SyscallId::Clone3, {0, kCF | 4096, 0, 0, 0, 0}, 0, 4096},
-        CheckRow{"mount_ok", SyscallId::MountSetattr, {kOnes, 0, 0, 0, kCF | 56, 0}, 0, 56},
-        CheckRow{"mount_size0", SyscallId::MountSetattr, {0, 0, 0, 0, kCF, 0}, EINVAL, 0},
-        CheckRow{"mount_31", SyscallId::MountSetattr, {0, 0, 0, 0, kCF | 31, 0}, EINVAL, 0},
-        CheckRow{"mount_big", SyscallId::MountSetattr, {0, 0, 0, 0, kCF | 0xF000, 0}, E2BIG, 0},
-        CheckRow{"mount_bad_flags", SyscallId::MountSetattr, {0, 0, kBadFlags, 0, kCF | 32, 0}, EINVAL, 0},
-        CheckRow{"mount_bad_flags_beat_big_size", SyscallId::MountSetattr, {0, 0, kBadFlags, 0, kCF | 0xF000, 0}, EINVAL, 0},
-        CheckRow{"mount_allowed_flags", SyscallId::MountSetattr, {0, 0, 0x9900, 0, kCF | 32, 0}, 0, 32},
-        CheckRow{"mount_flags_high_half_ignored", SyscallId::MountSetattr, {0, 0, 0xFFFFFFFF00000000ULL, 0, kCF | 32, 0}, 0, 32},
-        CheckRow{"mount_flags_0x200", SyscallId::MountSetattr, {0, 0, 0x200, 0, kCF | 32, 0}, EINVAL, 0}),
+        CheckRow{"openat2_ok", SyscallId::Openat2, {0, 0, 0, kCheckFields | 296, 0, 0}, 0, 296},
+        CheckRow{"openat2_size0", SyscallId::Openat2, {0, 0, 0, kCheckFields, 0, 0}, EINVAL, 0},
+        CheckRow{"openat2_size23", SyscallId::Openat2, {0, 0, 0, kCheckFields | 23, 0, 0}, EINVAL, 0},
+        CheckRow{"openat2_ver0", SyscallId::Openat2, {0, 0, 0, kCheckFields | 24, 0, 0}, 0, 24},
+        CheckRow{"openat2_page", SyscallId::Openat2, {0, 0, 0, kCheckFields | 4096, 0, 0}, 0, 4096},
+        CheckRow{"openat2_page_plus1", SyscallId::Openat2, {0, 0, 0, kCheckFields | 4097, 0, 0}, E2BIG, 0},
+        CheckRow{"openat2_0xF000", SyscallId::Openat2, {0, 0, 0, kCheckFields | 0xF000, 0, 0}, E2BIG, 0},
+        CheckRow{"openat2_other_high_bit", SyscallId::Openat2, {0, 0, 0, kCheckFields | (1ULL << 40) | 24, 0, 0}, E2BIG, 0},
+        CheckRow{"openat2_bit62", SyscallId::Openat2, {0, 0, 0, kCheckFields | (1ULL << 62), 0, 0}, E2BIG, 0},
+        CheckRow{"openat2_ignores_dfd_path", SyscallId::Openat2, {kOnes, kOnes, 0, kCheckFields | 24, kOnes, kOnes}, 0, 24},
+        CheckRow{"clone3_v0", SyscallId::Clone3, {0, kCheckFields | 64, 0, 0, 0, 0}, 0, 64},
+        CheckRow{"clone3_63", SyscallId::Clone3, {0, kCheckFields | 63, 0, 0, 0, 0}, EINVAL, 0},
+        CheckRow{"clone3_1", SyscallId::Clone3, {0, kCheckFields | 1, 0, 0, 0, 0}, EINVAL, 0},
+        CheckRow{"clone3_0xF000", SyscallId::Clone3, {0, kCheckFields | 0xF000, 0, 0, 0, 0}, E2BIG, 0},
+        CheckRow{"clone3_page", SyscallId::Clone3, {0, kCheckFields | 4096, 0, 0, 0, 0}, 0, 4096},
+        CheckRow{"mount_ok", SyscallId::MountSetattr, {kOnes, 0, 0, 0, kCheckFields | 56, 0}, 0, 56},
+        CheckRow{"mount_size0", SyscallId::MountSetattr, {0, 0, 0, 0, kCheckFields, 0}, EINVAL, 0},
+        CheckRow{"mount_31", SyscallId::MountSetattr, {0, 0, 0, 0, kCheckFields | 31, 0}, EINVAL, 0},
+        CheckRow{"mount_big", SyscallId::MountSetattr, {0, 0, 0, 0, kCheckFields | 0xF000, 0}, E2BIG, 0},
+        CheckRow{"mount_bad_flags", SyscallId::MountSetattr, {0, 0, kBadFlags, 0, kCheckFields | 32, 0}, EINVAL, 0},
+        CheckRow{"mount_bad_flags_beat_big_size", SyscallId::MountSetattr, {0, 0, kBadFlags, 0, kCheckFields | 0xF000, 0}, EINVAL, 0},
+        CheckRow{"mount_allowed_flags", SyscallId::MountSetattr, {0, 0, 0x9900, 0, kCheckFields | 32, 0}, 0, 32},
+        CheckRow{"mount_flags_high_half_ignored", SyscallId::MountSetattr, {0, 0, 0xFFFFFFFF00000000ULL, 0, kCheckFields | 32, 0}, 0, 32},
+        CheckRow{"mount_flags_0x200", SyscallId::MountSetattr, {0, 0, 0x200, 0, kCheckFields | 32, 0}, EINVAL, 0}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(SyscallTable, IsConsistent) {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "../copy_struct_model.h"
-#include "kernel/answers.h"
+#include "kernel/abi/answers.h"
 #include "remote/copy_struct.h"
 #include "remote/remote_memory.h"
 

@@ -15,15 +15,16 @@
 #include <unistd.h>
 
 #include "../sanitizers.h"
-#include "kernel/answers.h"
-#include "kernel/discovery.h"
-#include "kernel/live_backend.h"
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/answers.h"
+#include "kernel/discovery/discovery.h"
+#include "kernel/discovery/live_backend.h"
+#include "kernel/abi/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 namespace {
 
-constexpr uint64_t kCF = uapi::kCheckFields;
+using uapi::kCheckFields;
 constexpr uint64_t kBit26 = 1ULL << 26;
 
 struct SimConfig {
@@ -37,21 +38,21 @@ struct SimConfig {
 };
 
 // A kernel, as far as the probe recipes can see it: the checks of
-// spec/kernel-features.md section 3, in order.
+// src/kernel/discovery/RECIPES.md, in order.
 class SimKernel final : public ProbeBackend {
 public:
   explicit SimKernel(SimConfig c) : c_(std::move(c)) {}
 
-  int openat2(const RawCall& call) override {
-    RawCall copy = call;
+  int openat2(const ProbeCall& call) override {
+    ProbeCall copy = call;
     return openat2Out(copy);
   }
 
-  int openat2Out(RawCall& call) override {
+  int openat2Out(ProbeCall& call) override {
     const auto& o = c_.truth.openat2;
     if (!o.present)
       return ENOSYS;
-    if (call.size & kCF)
+    if (call.size & kCheckFields)
       return checkFields(SyscallId::Openat2, call, E2BIG);
     if (call.size < 24)
       return EINVAL;
@@ -81,12 +82,12 @@ public:
     return EFAULT;  // getname(NULL)
   }
 
-  int mountSetattr(RawCall& call) override { return mount(call, c_.privileged); }
+  int mountSetattr(ProbeCall& call) override { return mount(call, c_.privileged); }
 
-  int clone3(RawCall& call) override {
+  int clone3(ProbeCall& call) override {
     if (!c_.truth.clone3.present)
       return ENOSYS;
-    if (call.size & kCF)
+    if (call.size & kCheckFields)
       return checkFields(SyscallId::Clone3, call, E2BIG);
     if (call.size < 64)
       return EINVAL;
@@ -112,7 +113,7 @@ public:
       if (!c_.usernsAllowed) {
         out.mountNote = "unshare(CLONE_NEWUSER|CLONE_NEWNS): EPERM";
       } else {
-        for (RawCall call : r.mountInUserns)
+        for (ProbeCall call : r.mountInUserns)
           out.mountInUserns.push_back(mount(call, true));
       }
     }
@@ -129,31 +130,31 @@ public:
   int children = 0;
 
 private:
-  static bool nonZeroPast(const RawCall& c, size_t ksize) {
+  static bool nonZeroPast(const ProbeCall& c, size_t ksize) {
     for (size_t i = ksize; i < std::min<uint64_t>(c.size, c.buf.size()); ++i)
       if (c.buf[i] != 0)
         return true;
     return false;
   }
 
-  int checkFields(SyscallId id, RawCall& call, int otherwise) {
+  int checkFields(SyscallId id, ProbeCall& call, int otherwise) {
     if (!c_.nativeCheckFields)
       return otherwise;
     const auto answers = buildAnswers(c_.truth);
     const auto& a = answers[static_cast<size_t>(id)];
-    const uint64_t usize = call.size & ~kCF;
+    const uint64_t usize = call.size & ~kCheckFields;
     call.buf.fill(0);
     std::copy_n(a.image.begin(), std::min<uint64_t>(a.ksize, usize), call.buf.begin());
     return 134;
   }
 
-  int mount(RawCall& call, bool privileged) {
+  int mount(ProbeCall& call, bool privileged) {
     const auto& m = c_.truth.mountSetattr;
     if (!m.present)
       return ENOSYS;
     if (call.flags & ~0x9900u)
       return EINVAL;
-    if (call.size & kCF)
+    if (call.size & kCheckFields)
       return checkFields(SyscallId::MountSetattr, call, E2BIG);
     if (call.size > 4096)
       return E2BIG;
@@ -181,7 +182,7 @@ private:
     return EFAULT;  // user_path_at(NULL)
   }
 
-  int cloneInChild(const RawCall& call) {
+  int cloneInChild(const ProbeCall& call) {
     const auto& c = c_.truth.clone3;
     if (call.size > 4096)
       return E2BIG;
@@ -391,12 +392,6 @@ TEST(LiveDiscovery, EqualsTheVersionTable) {
   EXPECT_TRUE(got.notify.pollhup);
   EXPECT_EQ(got.notify.syncWakeUp, (*v >= KernelVersion{6, 6, 0}));
 }
-
-}  // namespace
-}  // namespace extsys::kernel
-
-namespace extsys::kernel {
-namespace {
 
 std::string slurp(const char* path) {
   FILE* f = std::fopen(path, "r");

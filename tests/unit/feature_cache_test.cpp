@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kernel/answers.h"
-#include "kernel/feature_cache.h"
+#include "kernel/abi/answers.h"
+#include "kernel/discovery/feature_cache.h"
 
 namespace extsys::kernel {
 namespace {

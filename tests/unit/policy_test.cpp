@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "kernel/uapi_compat.h"
+#include "kernel/abi/uapi_flags.h"
 #include "policy/toml_loader.h"
 
 namespace extsys::policy {

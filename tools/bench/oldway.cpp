@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // tools/bench/oldway.cpp - feature discovery the way a program must do it
-// without CHECK_FIELDS (recipes: spec/kernel-features.md sections 3.2-3.4).
+// without CHECK_FIELDS (recipes: src/kernel/discovery/RECIPES.md).
 // Each function performs ONE full discovery and returns its wall time.
 #include <fcntl.h>
 #include <grp.h>
@@ -193,7 +193,7 @@ OldWayResult oldClone3Fork() {
   return res;
 }
 
-// The RLIMIT_NPROC trick (section 3.3): in a throw-away child with no
+// The RLIMIT_NPROC trick (RECIPES.md, 'clone3'): in a throw-away child with no
 // process left to spend, every accepted flag fails with EAGAIN and none
 // creates a process.
 OldWayResult oldClone3Nproc() {
@@ -308,7 +308,7 @@ void mountScan(Shared* sh) {
 
 }  // namespace
 
-// Flag by flag (section 3.4); without CAP_SYS_ADMIN (EPERM) the scan runs in
+// Flag by flag (RECIPES.md, 'mount_setattr'); without CAP_SYS_ADMIN (EPERM) the scan runs in
 // a child inside a new user and mount namespace, and that cost is included.
 OldWayResult oldMountSetattrScan() {
   OldWayResult res;

@@ -77,6 +77,7 @@ uptime_s() { cut -d. -f1 /proc/uptime; }
 
 # run_test NAME TIMEOUT_SEC WORKDIR [VAR=VALUE...] -- PROGRAM [ARGS...]
 # (the lines of /oldkernel/tests.sh, written by run-kernel-tests)
+runas=
 run_test() {
     name=$1 limit=$2 wd=$3
     shift 3
@@ -103,7 +104,14 @@ run_test() {
             shift
         done
         shift
-        timeout -s KILL "$limit" "$@" "--gtest_output=xml:/results/$name.xml" </dev/null
+        if [ -n "$runas" ]; then
+            # The XML is written by the test's own user.
+            : >/results/"$name".xml && chown "$runas" /results/"$name".xml
+            timeout -s KILL "$limit" /usr/bin/setpriv --reuid="$runas" --regid="$runas" \
+                --clear-groups -- "$@" "--gtest_output=xml:/results/$name.xml" </dev/null
+        else
+            timeout -s KILL "$limit" "$@" "--gtest_output=xml:/results/$name.xml" </dev/null
+        fi
         echo $? >/results/"$name".rc
     ) 2>&1 | tee /results/"$name".log
     rc=$(cat /results/"$name".rc 2>/dev/null || echo 255)
@@ -114,6 +122,45 @@ run_test() {
     send_file /results/"$name".xml
     send_file /results/"$name".log
     echo "TEST $name rc=$rc seconds=$((end - start))" | send
+}
+
+# yama_scope N: the Yama passes run under /proc/sys/kernel/yama/ptrace_scope=N.
+# A kernel without Yama cannot run them: they are reported as skipped.
+yama_file=/proc/sys/kernel/yama/ptrace_scope
+yama_saved=
+yama_ok=1
+yama_scope() {
+    [ -n "$yama_saved" ] || yama_saved=$(cat "$yama_file" 2>/dev/null || echo none)
+    if [ -w "$yama_file" ] && echo "$1" >"$yama_file" 2>/dev/null; then
+        yama_ok=1
+        echo "oldkernel-guest: Yama ptrace_scope=$(cat "$yama_file")"
+    else
+        yama_ok=0
+        echo "oldkernel-guest: no Yama here ($yama_file): its passes are skipped"
+    fi
+}
+yama_scope_restore() {
+    [ "$yama_saved" = none ] || [ -z "$yama_saved" ] || echo "$yama_saved" >"$yama_file" 2>/dev/null
+}
+# Skipped (counted as such) when the kernel has no Yama.
+run_yama_skipped() {
+    name=$1
+    printf '<?xml version="1.0"?>\n<testsuites><testsuite name="Yama"><testcase classname="oldkernel" name="%s" status="run" result="skipped"><skipped message="the kernel has no Yama"/></testcase></testsuite></testsuites>\n' "$name" >/results/"$name".xml
+    echo "the kernel has no Yama ($yama_file): $name not run" >/results/"$name".log
+    send_file /results/"$name".xml
+    send_file /results/"$name".log
+    echo "TEST $name rc=0 seconds=0" | send
+}
+# run_test_as UID NAME ...: run_test as that user (setpriv), in a Yama pass.
+run_test_as() {
+    if [ "$yama_ok" = 1 ]; then
+        runas=$1
+        shift
+        run_test "$@"
+        runas=
+    else
+        run_yama_skipped "$2"
+    fi
 }
 
 # run_diag FILE PROGRAM [ARGS...]: output kept with the results, not counted.

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// filter/rules.cpp - effective policy -> rule table.
+#include "filter/rules.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "kernel/abi/uapi_compat.h"
+
+namespace extsys::filter {
+namespace {
+
+using policy::CallMode;
+using policy::ProbeMode;
+
+constexpr uint64_t kCheckFields = uapi::kCheckFields;
+
+ArgCondition maskedEq(uint8_t arg, uint64_t mask, uint64_t value) {
+  return {arg, CmpOp::MaskedEq, mask, value};
+}
+
+// Part 1: the described syscalls.
+void addDescribedSyscalls(const policy::EffectivePolicy& p, std::vector<Rule>& out) {
+  for (const auto& d : kernel::syscallTable()) {
+    const auto& decided = p.of(d.id);
+    const std::string name(d.name);
+    const bool notifyProbes = decided.probe == ProbeMode::Emulate;
+    const bool notifyCalls = decided.call == CallMode::Restrict;
+    if (decided.call == CallMode::Hide)
+      out.push_back({name, Action::fail(ENOSYS), {}});
+    else if (notifyProbes && notifyCalls)
+      out.push_back({name, Action::notify(), {}});
+    else if (notifyProbes)
+      out.push_back({name, Action::notify(), {maskedEq(d.sizeArg, kCheckFields, kCheckFields)}});
+    else if (notifyCalls)
+      out.push_back({name, Action::notify(), {maskedEq(d.sizeArg, kCheckFields, 0)}});
+  }
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Parts 2 and 3: extra hidden syscalls, then strict mode's register rules.
+void addHiddenAndRegisterRules(const policy::EffectivePolicy& p, std::vector<Rule>& out) {
+  for (const auto& name : p.enosys)
+    out.push_back({name, Action::fail(ENOSYS), {}});
+  // Syscalls denied whatever their arguments: per-bit rules would add nothing.
+  std::vector<std::string> deniedWhole = p.enosys;
+  for (const auto& r : p.argRules)
+    if (r.forbidden == 0)
+      deniedWhole.push_back(r.syscall);
+  for (const auto& r : p.argRules) {
+    const Action deny = Action::fail(r.err);
+    if (r.forbidden == 0) {
+      if (!contains(p.enosys, r.syscall))
+        out.push_back({r.syscall, deny, {}});
+      continue;
+    }
+    if (contains(deniedWhole, r.syscall))
+      continue;
+    for (int b = 0; b < 64; ++b) {
+      const uint64_t bit = 1ULL << b;
+      if (r.forbidden & bit)
+        out.push_back({r.syscall, deny, {maskedEq(r.arg, bit, bit)}});
+    }
+  }
+}
+
+}  // namespace
+
+bool RuleSet::notifies() const {
+  return std::any_of(rules.begin(), rules.end(),
+                     [](const Rule& r) { return r.action.kind == ActionKind::Notify; });
+}
+
+RuleSet buildRules(const policy::EffectivePolicy& p) {
+  RuleSet s;
+  s.defaultAction = Action::allow();
+  s.foreignAbi = p.foreignAbisEnosys ? Action::fail(ENOSYS) : Action::allow();
+  addDescribedSyscalls(p, s.rules);
+  addHiddenAndRegisterRules(p, s.rules);
+  return s;
+}
+
+}  // namespace extsys::filter

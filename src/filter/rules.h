@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// filter/rules.h - the filter as data: one ordered rule table per effective
+// policy. Every form extsys hands a kernel or a container runtime is a
+// rendering of this table and nothing else: the seccomp program `extsys run`
+// loads (filter/seccomp_filter.cpp) and the OCI linux.seccomp section
+// (agent/oci_profile.cpp). A rule that is not here is in no filter.
+//
+// The table, in order:
+//   1. per described syscall (kernel/abi/syscalls.cpp), from the policy:
+//      hidden: ERRNO(ENOSYS), whatever the arguments;
+//      probes (bit 63 of the size argument) emulated and real calls
+//        restricted: NOTIFY, whatever the arguments;
+//      probes only: NOTIFY when (size & bit 63) == bit 63;
+//      restricted real calls only: NOTIFY when (size & bit 63) == 0;
+//      otherwise no rule (the default action allows it);
+//   2. the extra hidden syscalls (policy `hide`, strict mode's io_uring and
+//      open_tree_attr): ERRNO(ENOSYS);
+//   3. strict mode's register rules on the legacy calls: ERRNO(deny_errno)
+//      for every call, or one rule per forbidden bit ((arg & bit) == bit).
+//      A syscall already denied whatever its arguments gets no bit rules.
+// So a syscall either has one rule without conditions, or rules that all
+// share one action: no two rules of a syscall ever disagree.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+
+namespace extsys::filter {
+
+enum class ActionKind : uint8_t {
+  Allow,   // the kernel runs the call
+  Notify,  // the supervisor decides (seccomp user notification)
+  Errno,   // the call fails with `err`, in BPF
+};
+
+struct Action {
+  ActionKind kind = ActionKind::Allow;
+  int err = 0;  // Errno only: a positive errno
+
+  static constexpr Action allow() { return {ActionKind::Allow, 0}; }
+  static constexpr Action notify() { return {ActionKind::Notify, 0}; }
+  static constexpr Action fail(int e) { return {ActionKind::Errno, e}; }
+  bool operator==(const Action&) const = default;
+};
+
+// How an argument is compared. Only the one extsys needs; each renderer
+// maps it to its own name (SCMP_CMP_MASKED_EQ).
+enum class CmpOp : uint8_t {
+  MaskedEq,  // (arg & mask) == value, on all 64 bits
+};
+
+struct ArgCondition {
+  uint8_t arg = 0;  // argument index, 0-5
+  CmpOp op = CmpOp::MaskedEq;
+  uint64_t mask = 0;
+  uint64_t value = 0;
+  bool operator==(const ArgCondition&) const = default;
+};
+
+struct Rule {
+  std::string syscall;  // by name: each renderer resolves it its own way
+  Action action;
+  std::vector<ArgCondition> conditions;  // all must hold; empty: every call
+  bool operator==(const Rule&) const = default;
+};
+
+struct RuleSet {
+  // Native-ABI calls no rule matches.
+  Action defaultAction = Action::allow();
+  // Calls of the foreign ABIs (i386 and x32 on x86_64): they cannot carry
+  // bit 63 in a 32-bit size argument, so they are allowed untouched, unless
+  // a strict policy closes them (ENOSYS).
+  Action foreignAbi = Action::allow();
+  std::vector<Rule> rules;  // in this order
+
+  // Whether any rule notifies: if none, nothing needs a supervisor.
+  bool notifies() const;
+};
+
+// The complete table for a policy. Pure: no system call, no libseccomp.
+[[nodiscard]] RuleSet buildRules(const policy::EffectivePolicy& p);
+
+}  // namespace extsys::filter

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+// kernel/discovery/live_backend.cpp - the raw probe syscalls and the probe
+// child.
+#include "kernel/discovery/live_backend.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/errno_name.h"
+#include "base/fd_passing.h"
+#include "base/sys.h"
+#include "base/unique_fd.h"
+#include "kernel/abi/uapi_compat.h"
+
+namespace extsys::kernel {
+namespace {
+
+int errOf(long rc) { return rc < 0 ? errno : 0; }
+
+int closeIfFd(long rc) {
+  if (rc >= 0) {
+    close(static_cast<int>(rc));  // cannot happen with a NULL path; be tidy
+    return 0;
+  }
+  return errno;
+}
+
+// --- the child's side ------------------------------------------------------
+
+enum Tag : uint8_t { kNotify = 'N', kMount = 'M', kClone = 'C' };
+
+void sendInts(int sock, Tag tag, const std::vector<int>& v, const std::string& note) {
+  std::vector<uint8_t> msg;
+  msg.push_back(tag);
+  const uint32_t n = static_cast<uint32_t>(v.size());
+  msg.insert(msg.end(), reinterpret_cast<const uint8_t*>(&n), reinterpret_cast<const uint8_t*>(&n) + 4);
+  msg.insert(msg.end(), reinterpret_cast<const uint8_t*>(v.data()),
+             reinterpret_cast<const uint8_t*>(v.data() + v.size()));
+  msg.insert(msg.end(), note.begin(), note.end());
+  send(sock, msg.data(), msg.size(), MSG_NOSIGNAL);
+}
+
+void childNotify(int sock) {
+  std::string note;
+  uint8_t killable = 0;
+  int fd = -1;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    note = std::string("prctl(NO_NEW_PRIVS): ") + errnoName(errno);
+  } else {
+    sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    sock_fprog prog{1, &allow};
+    fd = sys::seccomp(SECCOMP_SET_MODE_FILTER,
+                      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+    if (fd >= 0) {
+      killable = 1;
+    } else if (errno == EINVAL) {
+      fd = sys::seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    }
+    if (fd < 0)
+      note = errno == EBUSY ? "already under a seccomp listener (EBUSY)"
+                            : std::string("seccomp(NEW_LISTENER): ") + errnoName(errno);
+  }
+  std::string payload{static_cast<char>(kNotify), static_cast<char>(killable)};
+  payload += note;
+  (void)sendWithFd(sock, payload, fd);
+  if (fd >= 0)
+    close(fd);
+}
+
+void childMount(int sock, const std::vector<ProbeCall>& calls) {
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+    sendInts(sock, kMount, {}, std::string("unshare(CLONE_NEWUSER|CLONE_NEWNS): ") + errnoName(errno));
+    return;
+  }
+  std::vector<int> errs;
+  for (ProbeCall c : calls)
+    errs.push_back(errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, c.buf.data(), c.size)));
+  sendInts(sock, kMount, errs, "");
+}
+
+void childClone(int sock, const std::vector<ProbeCall>& calls) {
+  rlimit none{0, 0};
+  if (setrlimit(RLIMIT_NPROC, &none) != 0) {
+    sendInts(sock, kClone, {}, std::string("setrlimit(RLIMIT_NPROC): ") + errnoName(errno));
+    return;
+  }
+  if (getuid() == 0 || geteuid() == 0) {
+    // The RLIMIT_NPROC check skips the initial user: become nobody.
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+        setresuid(65534, 65534, 65534) != 0) {
+      sendInts(sock, kClone, {}, std::string("dropping to uid 65534: ") + errnoName(errno));
+      return;
+    }
+  }
+  // CAP_SYS_RESOURCE and CAP_SYS_ADMIN would bypass the limit: drop all.
+  if (cap_t empty = cap_init()) {
+    cap_set_proc(empty);
+    cap_free(empty);
+  }
+  std::vector<int> errs;
+  for (ProbeCall c : calls) {
+    long rc = syscall(SYS_clone3, c.buf.data(), c.size);
+    if (rc == 0)
+      _exit(0);  // a child was created after all: leave at once
+    if (rc > 0) {
+      waitpid(static_cast<pid_t>(rc), nullptr, __WALL);
+      errs.push_back(0);
+      break;  // the guard failed; stop creating processes
+    }
+    errs.push_back(errno);
+  }
+  sendInts(sock, kClone, errs, "");
+}
+
+// --- the parent's side -----------------------------------------------------
+
+void parseInts(const std::string& d, std::vector<int>& ints, std::string& note) {
+  if (d.size() < 5)
+    return;
+  uint32_t n;
+  std::memcpy(&n, d.data() + 1, 4);
+  const size_t bytes = static_cast<size_t>(n) * sizeof(int);
+  if (5 + bytes > d.size())
+    return;
+  ints.resize(n);
+  std::memcpy(ints.data(), d.data() + 5, bytes);
+  note.assign(d.begin() + 5 + static_cast<long>(bytes), d.end());
+}
+
+void testListener(int fd, NotifyFeatures& nf) {
+  nf.listener = true;
+  nf.syncWakeUp =
+      ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
+  // ADDFD for a notification id that does not exist: ENOENT once the
+  // request is understood, EINVAL when the ioctl or flag is unknown.
+  seccomp_notif_addfd add{};
+  add.id = ~0ULL;
+  add.srcfd = static_cast<uint32_t>(fd);
+  nf.addfd = ioctl(fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) != 0 && errno == ENOENT;
+  add.flags = SECCOMP_ADDFD_FLAG_SEND;
+  nf.addfdSend = ioctl(fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) != 0 && errno == ENOENT;
+}
+
+}  // namespace
+
+int LiveBackend::openat2(const ProbeCall& c) {
+  ProbeCall copy = c;
+  return openat2Out(copy);
+}
+
+int LiveBackend::openat2Out(ProbeCall& c) {
+  return closeIfFd(syscall(SYS_openat2, AT_FDCWD, nullptr, c.buf.data(), c.size));
+}
+
+int LiveBackend::mountSetattr(ProbeCall& c) {
+  return errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, c.buf.data(), c.size));
+}
+
+int LiveBackend::clone3(ProbeCall& c) {
+  // Only sizes that cannot create a process reach here (0, CHECK_FIELDS).
+  long rc = syscall(SYS_clone3, c.buf.data(), c.size);
+  if (rc == 0)
+    _exit(0);
+  if (rc > 0) {
+    waitpid(static_cast<pid_t>(rc), nullptr, __WALL);
+    return 0;
+  }
+  return errno;
+}
+
+ChildResult LiveBackend::runChild(const ChildRequest& r) {
+  ChildResult out;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    out.error = std::string("socketpair: ") + errnoName(errno);
+    return out;
+  }
+  UniqueFd mine(sv[0]), theirs(sv[1]);
+  pid_t pid = fork();
+  if (pid < 0) {
+    out.error = std::string("fork: ") + errnoName(errno);
+    return out;
+  }
+  if (pid == 0) {
+    mine.reset();
+    if (r.notify)
+      childNotify(theirs.get());
+    if (!r.mountInUserns.empty())
+      childMount(theirs.get(), r.mountInUserns);
+    if (!r.clone3.empty())
+      childClone(theirs.get(), r.clone3);
+    _exit(0);
+  }
+  theirs.reset();
+  UniqueFd listener;
+  for (auto msg = recvWithFd(mine.get(), 4096); msg; msg = recvWithFd(mine.get(), 4096)) {
+    const std::string& d = msg->data;
+    if (d.empty())
+      continue;
+    switch (d[0]) {
+      case kNotify:
+        out.notify.tested = msg->fd.valid();
+        out.notify.waitKillableRecv = d.size() > 1 && d[1] != 0;
+        out.notify.note.assign(d.begin() + std::min<size_t>(2, d.size()), d.end());
+        listener = std::move(msg->fd);
+        if (listener.valid())
+          testListener(listener.get(), out.notify);
+        break;
+      case kMount:
+        parseInts(d, out.mountInUserns, out.mountNote);
+        break;
+      case kClone:
+        parseInts(d, out.clone3, out.cloneNote);
+        break;
+      default:
+        break;
+    }
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (listener.valid()) {
+    // The child was the filter's only user: reaped, the listener must hang up.
+    pollfd p{listener.get(), POLLIN, 0};
+    out.notify.pollhup = poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    out.error = "probe child died";
+  return out;
+}
+
+bool mayMount() {
+  cap_t caps = cap_get_proc();
+  if (caps == nullptr)
+    return false;
+  cap_flag_value_t admin = CAP_CLEAR;
+  cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &admin);
+  cap_free(caps);
+  return admin == CAP_SET;
+}
+
+}  // namespace extsys::kernel

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+// rules_test - one rule table, two renderings. For the built-in default
+// policy, every shipped policy and every test policy, on several kernels:
+// the seccomp program `extsys run` loads (run through a cBPF interpreter)
+// and the OCI linux.seccomp section (run through a small interpreter of the
+// rules as a runtime's libseccomp applies them) must give the same verdict
+// as the rule table itself for every row of (syscall, arguments); and every
+// syscall the table names must be in both.
+#include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/oci_profile.h"
+#include "filter/rules.h"
+#include "filter/seccomp_filter.h"
+#include "kernel/abi/syscalls.h"
+#include "policy/toml_loader.h"
+#include "unit/bpf_interpreter.h"
+
+namespace extsys::filter {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Call {
+  int nr;
+  uint64_t args[6];
+};
+
+uint32_t verdictOf(const Action& a) {
+  switch (a.kind) {
+    case ActionKind::Allow: return SECCOMP_RET_ALLOW;
+    case ActionKind::Notify: return SECCOMP_RET_USER_NOTIF;
+    case ActionKind::Errno: return SECCOMP_RET_ERRNO | (static_cast<uint32_t>(a.err) & 0xFFFF);
+  }
+  return SECCOMP_RET_KILL_PROCESS;
+}
+
+// The table's own meaning: the action of the rules that match (they never
+// disagree, see filter/rules.h), else the default action.
+uint32_t tableVerdict(const RuleSet& s, const Call& c) {
+  std::optional<uint32_t> found;
+  for (const auto& r : s.rules) {
+    if (kernel::nativeSyscallNr(r.syscall) != c.nr)
+      continue;
+    const bool match = std::all_of(r.conditions.begin(), r.conditions.end(), [&](const auto& k) {
+      return (c.args[k.arg] & k.mask) == k.value;
+    });
+    if (!match)
+      continue;
+    if (found && *found != verdictOf(r.action))
+      ADD_FAILURE() << "two rules of " << r.syscall << " disagree";
+    found = verdictOf(r.action);
+  }
+  return found.value_or(verdictOf(s.defaultAction));
+}
+
+uint32_t ociAction(const json& rule, const char* key) {
+  const std::string a = rule.at(key).get<std::string>();
+  if (a == "SCMP_ACT_ALLOW")
+    return SECCOMP_RET_ALLOW;
+  if (a == "SCMP_ACT_NOTIFY")
+    return SECCOMP_RET_USER_NOTIF;
+  if (a == "SCMP_ACT_ERRNO") {
+    if (!rule.contains("errnoRet")) {
+      ADD_FAILURE() << "SCMP_ACT_ERRNO without errnoRet: " << rule.dump();
+      return 0;
+    }
+    return SECCOMP_RET_ERRNO | (rule["errnoRet"].get<uint32_t>() & 0xFFFF);
+  }
+  ADD_FAILURE() << "unexpected action " << a;
+  return 0;
+}
+
+// linux.seccomp as a runtime applies it on the native ABI: rules by name,
+// all conditions of a rule must hold; overlapping rules that disagree would
+// leave the outcome to libseccomp's precedence, so they fail the test.
+uint32_t ociVerdict(const json& s, const Call& c) {
+  std::optional<uint32_t> found;
+  for (const auto& r : s.at("syscalls")) {
+    bool named = false;
+    for (const auto& n : r.at("names"))
+      named = named || kernel::nativeSyscallNr(n.get<std::string>()) == c.nr;
+    if (!named)
+      continue;
+    bool match = true;
+    for (const auto& k : r.value("args", json::array())) {
+      EXPECT_EQ(k.at("op"), "SCMP_CMP_MASKED_EQ") << r.dump();
+      const auto index = k.at("index").get<unsigned>();
+      if (index > 5) {
+        ADD_FAILURE() << "argument index " << index;
+        return 0;
+      }
+      match = match && (c.args[index] & k.at("value").get<uint64_t>()) ==
+                           k.at("valueTwo").get<uint64_t>();
+    }
+    if (!match)
+      continue;
+    const uint32_t v = ociAction(r, "action");
+    if (found && *found != v)
+      ADD_FAILURE() << "two OCI rules disagree: " << r.dump();
+    found = v;
+  }
+  return found.value_or(ociAction(s, "defaultAction"));
+}
+
+// Rows: every named syscall plus controls, with every single bit of every
+// argument, each condition met and missed, all zeros, all ones, and
+// pseudo-random arguments.
+std::vector<Call> rowsFor(const RuleSet& s) {
+  std::set<std::string> names{"getppid", "read", "openat", "clone", "mount"};
+  for (const auto& d : kernel::syscallTable())
+    names.insert(std::string(d.name));
+  for (const auto& r : s.rules)
+    names.insert(r.syscall);
+  std::vector<Call> rows;
+  uint64_t seed = 0x9E3779B97F4A7C15ULL;
+  auto random = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  for (const auto& name : names) {
+    const int nr = kernel::nativeSyscallNr(name);
+    EXPECT_GE(nr, 0) << name;
+    rows.push_back({nr, {}});
+    rows.push_back({nr, {~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL}});
+    for (const auto& r : s.rules) {
+      if (r.syscall != name)
+        continue;
+      for (const auto& k : r.conditions) {
+        Call met{nr, {}};
+        met.args[k.arg] = k.value;
+        Call metWithNoise = met;
+        metWithNoise.args[k.arg] |= ~k.mask & random();
+        Call missed = met;
+        missed.args[k.arg] ^= k.mask & (~k.mask + 1);  // the lowest bit of the mask
+        rows.insert(rows.end(), {met, metWithNoise, missed});
+      }
+    }
+    for (int a = 0; a < 6; ++a)
+      for (int b = 0; b < 64; ++b) {
+        Call c{nr, {}};
+        c.args[a] = 1ULL << b;
+        rows.push_back(c);
+      }
+    for (int i = 0; i < 8; ++i) {
+      Call c{nr, {}};
+      for (auto& arg : c.args)
+        arg = random() & random();
+      rows.push_back(c);
+    }
+  }
+  return rows;
+}
+
+struct Case {
+  std::string name;
+  policy::Policy policy;
+};
+
+std::vector<Case> allPolicies() {
+  std::vector<Case> out{{"default", policy::defaultPolicy()}};
+  std::vector<std::string> files;
+  for (const char* dir : {"policies", "tests/data/policies"})
+    for (const auto& e : fs::directory_iterator(fs::path(EXTSYS_SOURCE_ROOT) / dir))
+      if (e.path().extension() == ".toml")
+        files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    auto p = policy::loadPolicyFile(f);
+    EXPECT_TRUE(p.ok()) << f << ": " << (p ? "" : p.error().message());
+    if (p)
+      out.push_back({fs::path(f).filename().string(), std::move(*p)});
+  }
+  return out;
+}
+
+class BothRenderings : public ::testing::TestWithParam<kernel::KernelVersion> {};
+
+TEST_P(BothRenderings, DecideEveryRowAsTheTableSays) {
+  const auto policies = allPolicies();
+  // default, the shipped policies and the test policies
+  ASSERT_GE(policies.size(), 8u);
+  const uint32_t nativeArch = seccomp_arch_native();
+  for (const auto& [name, pol] : policies) {
+    SCOPED_TRACE(name + " on " + GetParam().str());
+    auto eff = policy::makeEffective(pol, kernel::featuresForVersion(GetParam()));
+    ASSERT_TRUE(eff.ok()) << eff.error().message();
+    const RuleSet rules = buildRules(*eff);
+    auto bpf = buildFilter(rules);
+    ASSERT_TRUE(bpf.ok()) << bpf.error().message();
+    auto oci = agent::makeOciProfile(rules, eff->name, {"/run/extsys.sock", "policy=x"});
+    ASSERT_TRUE(oci.ok()) << oci.error().message();
+    const json& seccomp = oci->seccomp;
+
+    const auto rows = rowsFor(rules);
+    EXPECT_GE(rows.size(), 2000u);
+    int mismatches = 0;
+    for (const Call& c : rows) {
+      seccomp_data d{};
+      d.arch = nativeArch;
+      d.nr = c.nr;
+      std::copy(std::begin(c.args), std::end(c.args), std::begin(d.args));
+      const uint32_t want = tableVerdict(rules, c);
+      const uint32_t fromBpf = test_support::runBpf(bpf->insns, d);
+      const uint32_t fromOci = ociVerdict(seccomp, c);
+      if (fromBpf != want || fromOci != want) {
+        if (++mismatches <= 5)
+          ADD_FAILURE() << "nr " << c.nr << " args " << std::hex << c.args[0] << ' ' << c.args[1]
+                        << ' ' << c.args[2] << ' ' << c.args[3] << ' ' << c.args[4] << ' '
+                        << c.args[5] << ": table " << want << ", BPF " << fromBpf << ", OCI "
+                        << fromOci;
+      }
+    }
+    EXPECT_EQ(mismatches, 0) << "of " << rows.size() << " rows";
+
+    // Foreign ABIs: the program's bad-architecture action; the profile
+    // lists their architectures exactly when they are allowed.
+    seccomp_data i386{};
+    i386.arch = AUDIT_ARCH_I386;
+    i386.nr = 20;
+    EXPECT_EQ(test_support::runBpf(bpf->insns, i386), verdictOf(rules.foreignAbi));
+    const size_t arches = seccomp.value("architectures", json::array()).size();
+    if (rules.foreignAbi == Action::allow())
+      EXPECT_GT(arches, 1u);
+    else
+      EXPECT_EQ(arches, 1u);
+    EXPECT_EQ(seccomp.contains("listenerPath"), rules.notifies());
+  }
+}
+
+TEST_P(BothRenderings, NameEverySyscallOfTheTable) {
+  for (const auto& [name, pol] : allPolicies()) {
+    SCOPED_TRACE(name + " on " + GetParam().str());
+    auto eff = policy::makeEffective(pol, kernel::featuresForVersion(GetParam()));
+    ASSERT_TRUE(eff.ok()) << eff.error().message();
+    const RuleSet rules = buildRules(*eff);
+    auto pfc = filterPfc(rules);
+    ASSERT_TRUE(pfc.ok()) << pfc.error().message();
+    auto oci = agent::makeOciProfile(rules, eff->name, {});
+    ASSERT_TRUE(oci.ok()) << oci.error().message();
+    std::multiset<std::string> inOci;
+    for (const auto& r : oci->seccomp["syscalls"])
+      for (const auto& n : r["names"])
+        inOci.insert(n.get<std::string>());
+    std::multiset<std::string> inTable;
+    for (const auto& r : rules.rules)
+      inTable.insert(r.syscall);
+    EXPECT_EQ(inOci, inTable) << "the profile has a rule per table rule, no more";
+    for (const auto& n : inTable)
+      EXPECT_NE(pfc->find("($syscall == " + std::to_string(kernel::nativeSyscallNr(n)) + ")"),
+                std::string::npos)
+          << n << " is not in the seccomp program";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, BothRenderings,
+                         ::testing::Values(kernel::KernelVersion{5, 10, 0},
+                                           kernel::KernelVersion{6, 1, 0},
+                                           kernel::KernelVersion{6, 18, 0}),
+                         [](const auto& p) {
+                           return "linux_" + std::to_string(p.param.major) + "_" +
+                                  std::to_string(p.param.minor);
+                         });
+
+}  // namespace
+}  // namespace extsys::filter

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+// tools/bench/table.cpp - turning the measurements into the table: one row
+// per measurement, grouped in the sections of issue 5 (a-h), with ratios,
+// targets and verdicts.
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <tuple>
+
+#include "orchestrator.h"
+
+namespace bench {
+namespace {
+
+std::string fmtRatio(double r, const char* what) {
+  char b[64];
+  std::snprintf(b, sizeof b, r >= 100 ? "%.0fx %s" : r >= 10 ? "%.1fx %s" : "%.3fx %s", r, what);
+  return b;
+}
+
+std::string verdict(bool ok) { return ok ? "met" : "MISSED"; }
+
+// For paired per-round values: "met"/"MISSED" by the median, but
+// "inconclusive" when the target lies inside the interquartile range of the
+// rounds: the noise is larger than the margin, either way.
+std::string verdict(const std::vector<double>& perRound, double limit, bool atMost) {
+  if (perRound.empty())
+    return "n/a";
+  const double q1 = percentile(perRound, 25), q3 = percentile(perRound, 75);
+  if (q1 < limit && limit < q3)
+    return "inconclusive";
+  const double m = median(perRound);
+  return (atMost ? m <= limit : m >= limit) ? "met" : "MISSED";
+}
+
+const char* const kSyscalls[] = {"openat2", "clone3", "mount_setattr"};
+
+}  // namespace
+
+std::vector<Row> Bench::rows() const {
+  std::vector<Row> out;
+  probeRows(out);
+  throughputRows(out);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Row& x, const Row& y) { return x.section < y.section; });
+  oldWayRows(out);
+  ordinaryRows(out);
+  workloadRows(out);
+  startupRows(out);
+  rssRows(out);
+  return out;
+}
+
+// a, b, c: one probe's latency, natively, under the bare ping-pong (and its
+// decomposition) and under extsys.
+void Bench::probeRows(std::vector<Row>& out) const {
+  auto add = [&](Row r) { out.push_back(std::move(r)); };
+  const bool syncOk = s_.infoOf(kBareOn.name, "sync_enabled") == "1";
+  const std::string onLabel = syncOk ? "SYNC_WAKE_UP on" : "SYNC_WAKE_UP on (unavailable)";
+  const std::string onBase = syncOk ? "bare(sync)" : "bare";
+  for (const char* sc : kSyscalls) {
+    const std::string m = std::string("probe.") + sc;
+    Dist d = s_.dist(kNative.name, m);
+    if (d.samples)
+      add({"a", std::string(sc) + " probe, native (E2BIG)", Unit::Ns, d, "baseline", NAN, "",
+           "info", ""});
+  }
+  for (const Config* c : {&kBareOn, &kBareOff})
+    for (const char* sc : kSyscalls) {
+      const std::string m = std::string("probe.") + sc;
+      Dist d = s_.dist(c->name, m);
+      if (!d.samples)
+        continue;
+      const double ratio = s_.paired(c->name, m, kNative.name, m);
+      add({"b", std::string(sc) + " bare ping-pong, " + (c == &kBareOn ? onLabel : "sync off"),
+           Unit::Ns, d, fmtRatio(ratio, "native"), ratio, "", "info", ""});
+    }
+  for (const Config& c : kDecomposition) {
+    Dist d = s_.dist(c.name, "probe.openat2");
+    if (!d.samples)
+      continue;
+    const double ratio = s_.paired(c.name, "probe.openat2", kBareOn.name, "probe.openat2");
+    char delta[64];
+    std::snprintf(delta, sizeof delta, "%+.2f us",
+                  s_.paired(c.name, "probe.openat2", kBareOn.name, "probe.openat2", true) / 1e3);
+    add({"b", "openat2 bare " + c.label, Unit::Ns, d,
+         fmtRatio(ratio, onBase.c_str()) + " " + delta, ratio, "", "info", ""});
+  }
+  for (const auto& [ext, bare, label] :
+       {std::tuple{&kExtAuto, &kBareOn, "extsys (--sync-wakeup auto)"},
+        std::tuple{&kExtOff, &kBareOff, "extsys (--sync-wakeup off)"},
+        std::tuple{&kExt1, &kBareOn, "extsys --threads 1 (auto)"}})
+    for (const char* sc : kSyscalls) {
+      const std::string m = std::string("probe.") + sc;
+      Dist d = s_.dist(ext->name, m);
+      if (!d.samples)
+        continue;
+      const double ratio = s_.paired(ext->name, m, bare->name, m);
+      char delta[64];
+      std::snprintf(delta, sizeof delta, "%+.2f us over the bare ping-pong",
+                    s_.paired(ext->name, m, bare->name, m, true) / 1e3);
+      const bool target = ext != &kExt1;
+      add({"c", std::string(sc) + " probe, " + label, Unit::Ns, d,
+           fmtRatio(ratio, bare == &kBareOn ? onBase.c_str() : "bare(off)"), ratio,
+           target ? "<= 1.15x" : "",
+           target ? verdict(s_.pairedAll(ext->name, m, bare->name, m), 1.15, true) : "info",
+           sc == std::string("openat2") ? delta : ""});
+    }
+}
+
+// b, c: probes per second with several probing threads.
+void Bench::throughputRows(std::vector<Row>& out) const {
+  auto add = [&](Row r) { out.push_back(std::move(r)); };
+  const bool syncOk = s_.infoOf(kBareOn.name, "sync_enabled") == "1";
+  const std::string onLabel = syncOk ? "SYNC_WAKE_UP on" : "SYNC_WAKE_UP on (unavailable)";
+  const std::string onBase = syncOk ? "bare(sync)" : "bare";
+  std::istringstream tl(p_.threads);
+  std::string t;
+  while (std::getline(tl, t, ','))
+    for (const auto& [ext, bare, label] :
+         {std::tuple{&kExtAuto, &kBareOn, "auto"}, std::tuple{&kExtOff, &kBareOff, "off"},
+          std::tuple{&kExt1, &kBareOn, "auto, --threads 1"}}) {
+      Dist b = s_.value(bare->name, "tput." + t), d = s_.value(ext->name, "tput." + t);
+      if (!d.samples)
+        continue;
+      const bool onPair = bare == &kBareOn;
+      if (ext != &kExt1)
+        add({"b", "bare ping-pong, " + t + " threads, " + (onPair ? onLabel : "sync off"),
+             Unit::PerSec, b, "", NAN, "", "info", ""});
+      const double ratio = s_.paired(ext->name, "tput." + t, bare->name, "tput." + t);
+      const bool target = t == "8" && ext != &kExt1;
+      add({"c", "extsys, " + t + " threads, openat2 probes/s (sync " + label + ")", Unit::PerSec,
+           d, fmtRatio(ratio, onPair ? onBase.c_str() : "bare(off)"), ratio,
+           target ? ">= 0.90x" : "",
+           target ? verdict(s_.pairedAll(ext->name, "tput." + t, bare->name, "tput." + t), 0.9,
+                            false)
+                  : "info",
+           ""});
+    }
+}
+
+// d: the discovery a program does without CHECK_FIELDS.
+void Bench::oldWayRows(std::vector<Row>& out) const {
+  auto add = [&](Row r) { out.push_back(std::move(r)); };
+  struct Old {
+    const char* metric;
+    const char* name;
+    const char* probe;
+    double target;
+  };
+  for (const Old& od : {Old{"old.openat2_scan", "openat2 flag-by-flag scan (194 calls)",
+                            "probe.openat2", 3},
+                        Old{"old.clone3_fork", "clone3 via a forked child, real clones",
+                            "probe.clone3", 30},
+                        Old{"old.clone3_nproc", "clone3 via the RLIMIT_NPROC trick",
+                            "probe.clone3", 0},
+                        Old{"old.mount_scan", "mount_setattr flag-by-flag scan (224 calls)",
+                            "probe.mount_setattr", 0}}) {
+    Dist d = s_.dist(kNative.name, od.metric), e = s_.dist(kExtAuto.name, od.probe);
+    if (!d.samples)
+      continue;
+    const double ratio = d.median / e.median;
+    char target[32] = "";
+    if (od.target > 0)
+      std::snprintf(target, sizeof target, ">= %gx faster", od.target);
+    add({"d", od.name, Unit::Ns, d, fmtRatio(ratio, "extsys probe"), ratio, target,
+         od.target > 0 ? verdict(ratio >= od.target) : "info",
+         "found " + s_.infoOf(kNative.name, od.metric)});
+  }
+}
+
+// e: what ordinary system calls pay under extsys.
+void Bench::ordinaryRows(std::vector<Row>& out) const {
+  auto add = [&](Row r) { out.push_back(std::move(r)); };
+  for (const auto& [metric, name] :
+       {std::pair{"ord.getppid", "getppid (batches of 100, per call)"},
+        std::pair{"ord.openat2_close", "openat2(/dev/null) + close"},
+        std::pair{"ord.clone3_wait", "clone3 + waitpid (child exits at once)"}}) {
+    Dist n = s_.dist(kNative.name, metric), e = s_.dist(kExtAuto.name, metric);
+    if (!n.samples || !e.samples)
+      continue;
+    const double added = s_.paired(kExtAuto.name, metric, kNative.name, metric, true) / 1e3;
+    char ratio[64];
+    std::snprintf(ratio, sizeof ratio, "%+.3f us (%.2fx)", added,
+                  s_.paired(kExtAuto.name, metric, kNative.name, metric));
+    // The per-round differences' spread, to judge what 0.2 us means here.
+    const std::vector<double> diffs =
+        s_.pairedAll(kExtAuto.name, metric, kNative.name, metric, true);
+    char note[96];
+    std::snprintf(note, sizeof note, "per-round differences: interquartile range %+.3f..%+.3f us",
+                  percentile(diffs, 25) / 1e3, percentile(diffs, 75) / 1e3);
+    add({"e", std::string(name) + ", native", Unit::Ns, n, "baseline", NAN, "", "info", ""});
+    add({"e", std::string(name) + ", under extsys", Unit::Ns, e, ratio, added, "<= +0.2 us",
+         verdict(s_.pairedAll(kExtAuto.name, metric, kNative.name, metric, true), 200, true),
+         note});
+  }
+}
+
+// f: whole workloads.
+void Bench::workloadRows(std::vector<Row>& out) const {
+  auto add = [&](Row r) { out.push_back(std::move(r)); };
+  for (const auto& [name, cmd] : workloads_) {
+    Dist n = s_.dist("work-native", name), e = s_.dist("work-ext", name),
+         a = s_.dist("work-allow", name);
+    const double ratio = s_.paired("work-ext", name, "work-native", name);
+    const double allowRatio = s_.paired("work-allow", name, "work-native", name);
+    add({"f", name + ", native", Unit::Ns, n, "baseline", NAN, "", "info", ""});
+    add({"f", name + ", allow-all seccomp filter (reference)", Unit::Ns, a,
+         fmtRatio(allowRatio, "native"), allowRatio, "", "info", ""});
+    // Quick mode's workloads are too short for a 2 % target (start-up dominates).
+    add({"f", name + ", extsys run", Unit::Ns, e, fmtRatio(ratio, "native"), ratio,
+         o_.quick ? "" : "<= 1.02x",
+         o_.quick ? "info (quick)"
+                  : verdict(s_.pairedAll("work-ext", name, "work-native", name), 1.02, true),
+         fmtRatio(s_.paired("work-ext", name, "work-allow", name), "the allow-all filter")});
+  }
+}
+
+// g: start-up.
+void Bench::startupRows(std::vector<Row>& out) const {
+  if (startup_.empty())
+    return;
+  auto add = [&](Row r) { out.push_back(std::move(r)); };
+  auto sd = [&](const std::string& key) { return s_.dist("startup", key); };
+  auto ratioTo = [&](const std::string& a, const std::string& b) {
+    return s_.paired("startup", a, "startup", b);
+  };
+  for (const Variant& v : startup_) {
+    Row r{"g", v.name, Unit::Ns, sd(v.key), "", NAN, "", "info", ""};
+    if (v.key == "run") {
+      r.ratioValue = ratioTo("run", "spawn");
+      r.ratio = fmtRatio(r.ratioValue, "spawn wrapper");
+      r.target = "<= 1.2x";
+      r.verdict = verdict(s_.pairedAll("startup", "run", "startup", "spawn"), 1.2, true);
+      char note[160];
+      std::snprintf(note, sizeof note,
+                    "%.2fx the env wrapper, %.2fx /bin/true alone, %+.2f ms over `extsys "
+                    "--version`",
+                    ratioTo("run", "env"), ratioTo("run", "true"),
+                    s_.paired("startup", "run", "startup", "version", true) / 1e6);
+      r.note = note;
+    } else if (v.key == "run-cold" || v.key == "feat-cold") {
+      const std::string cached = v.key == "run-cold" ? "run" : "feat";
+      r.ratioValue = ratioTo(v.key, cached);
+      r.ratio = fmtRatio(r.ratioValue, "cached");
+      char note[96];
+      std::snprintf(note, sizeof note, "cold discovery costs %+.2f ms",
+                    s_.paired("startup", v.key, "startup", cached, true) / 1e6);
+      r.note = note;
+    } else if (v.key != "true") {
+      r.ratioValue = ratioTo(v.key, "true");
+      r.ratio = fmtRatio(r.ratioValue, "/bin/true");
+    }
+    add(r);
+  }
+  if (!coldNote_.empty())
+    add({"g", "extsys run, cold vs cached discovery", Unit::Ns, {}, "", NAN, "", coldNote_,
+         ""});
+}
+
+// h: the supervisor's peak memory.
+void Bench::rssRows(std::vector<Row>& out) const {
+  auto add = [&](Row r) { out.push_back(std::move(r)); };
+  auto rssRow = [&](const Config& c, const std::string& name, bool target) {
+    Dist hwm = s_.value(c.name, "super.vmhwm_kib");
+    if (!hwm.samples)
+      return;
+    auto vi = s_.values.at(c.name).find("super.vmhwm_kib");
+    hwm.median = *std::max_element(vi->second.begin(), vi->second.end());  // the peak
+    std::string note;
+    auto oi = s_.orphanMaxRss.find(c.name);
+    if (oi != s_.orphanMaxRss.end() && !oi->second.empty()) {
+      const double peak = *std::max_element(oi->second.begin(), oi->second.end());
+      hwm.median = std::max(hwm.median, peak);
+      char b[96];
+      std::snprintf(b, sizeof b, "ru_maxrss at exit, max over %zu runs: %.2f MiB",
+                    oi->second.size(), peak / 1024);
+      note = b;
+    }
+    add({"h", name, Unit::KiB, hwm, "", NAN, target ? "<= 4.00 MiB" : "",
+         target ? verdict(hwm.median <= 4096) : "info", note});
+  };
+  rssRow(kExtAuto, "extsys-super peak RSS (max of VmHWM and ru_maxrss)", true);
+  rssRow(kBareOn, "bare-super peak RSS (reference)", false);
+}
+
+}  // namespace bench
