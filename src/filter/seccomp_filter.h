@@ -4,9 +4,15 @@
 // loading is the launcher's job.
 //
 // The foreign-ABI action becomes libseccomp's bad-architecture action: the
-// program names only the native architecture, so i386 and x32 calls get it
-// (allowed untouched, or ENOSYS under a strict policy). The program does not
-// set no_new_privs itself: the launcher does, before loading it.
+// program names only the native architecture, so i386 and x32 calls (AArch32
+// on aarch64) get it (allowed untouched, or ENOSYS under a strict policy).
+// The program does not set no_new_privs itself: the launcher does, before
+// loading it.
+//
+// `arch` renders the program of another architecture in the table (its
+// numbers, its audit arch): the golden dumps of every architecture and the
+// unit tests of its rules are made on any host. Only the native one is
+// ever loaded.
 #pragma once
 
 #include <linux/filter.h>
@@ -24,11 +30,16 @@ struct BpfProgram {
   std::vector<sock_filter> insns;
 };
 
-[[nodiscard]] Result<BpfProgram> buildFilter(const RuleSet& rules);
-[[nodiscard]] Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p);
+// `rules` must have been built for `arch` (buildRules(p, arch)).
+[[nodiscard]] Result<BpfProgram> buildFilter(const RuleSet& rules,
+                                             const kernel::ArchDesc& arch = kernel::nativeArch());
+[[nodiscard]] Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p,
+                                             const kernel::ArchDesc& arch = kernel::nativeArch());
 
 // libseccomp's pseudo-filter-code text of the same program (golden tests).
-[[nodiscard]] Result<std::string> filterPfc(const RuleSet& rules);
-[[nodiscard]] Result<std::string> filterPfc(const policy::EffectivePolicy& p);
+[[nodiscard]] Result<std::string> filterPfc(const RuleSet& rules,
+                                            const kernel::ArchDesc& arch = kernel::nativeArch());
+[[nodiscard]] Result<std::string> filterPfc(const policy::EffectivePolicy& p,
+                                            const kernel::ArchDesc& arch = kernel::nativeArch());
 
 }  // namespace extsys::filter

@@ -169,9 +169,11 @@ void translateStrict(SyscallId id, EffectiveSyscall& decided, EffectivePolicy& e
     }
     case SyscallId::Clone3: {
       const uint64_t forbidden = ~allowed(decided, id, "flags") & uapi::kCloneLegacyFlags;
-      // clone(2) carries the exit signal in its low byte: never a flag.
+      // clone(2) carries the exit signal in its low byte: never a flag. Its
+      // flags are the first argument, the second on s390x (kernel/abi/arch.h).
       if (const uint64_t cloneFlags = forbidden & ~uapi::kCsignal)
-        e.argRules.push_back({"clone", 0, cloneFlags, err, "clone3 restricted: same flags"});
+        e.argRules.push_back({"clone", kernel::nativeArch().cloneFlagsArg, cloneFlags, err,
+                              "clone3 restricted: same flags"});
       if (forbidden & uapi::kUnshareFlags)
         e.argRules.push_back({"unshare", 0, forbidden & uapi::kUnshareFlags, err,
                               "clone3 restricted: same namespace flags"});
@@ -250,8 +252,8 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
     for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register"})
       e.enosys.push_back(s);
     e.foreignAbisEnosys = true;
-    e.notes.push_back("io_uring and the i386/x32 ABIs are closed (ENOSYS): their calls would "
-                      "bypass these rules");
+    e.notes.push_back("io_uring and the " + std::string(kernel::nativeArch().compatAbis) +
+                      " ABIs are closed (ENOSYS): their calls would bypass these rules");
   }
   std::sort(e.enosys.begin(), e.enosys.end());
   e.enosys.erase(std::unique(e.enosys.begin(), e.enosys.end()), e.enosys.end());

@@ -4,10 +4,6 @@
 // src/kernel/abi/CHECK_FIELDS.md, 'Order of checks').
 #include "kernel/abi/syscalls.h"
 
-#include <seccomp.h>
-
-#include <string>
-
 #include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
@@ -38,17 +34,6 @@ const std::array<SyscallDesc, kSyscallCount> kTable{{
      ArgMaskCheck{2, uapi::kMountSetattrAtFlags, true}, kMountAttr},
 }};
 
-struct NewSyscall {
-  std::string_view name;
-  int nr;
-};
-// libseccomp 2.5.4 (2022) predates these; x86_64 numbers.
-constexpr std::array<NewSyscall, 9> kNewerX86_64{{
-    {"cachestat", 451}, {"fchmodat2", 452}, {"map_shadow_stack", 453}, {"statmount", 457},
-    {"listmount", 458}, {"setxattrat", 463}, {"getxattrat", 464}, {"open_tree_attr", 467},
-    {"file_setattr", 469},
-}};
-
 }  // namespace
 
 const std::array<SyscallDesc, kSyscallCount>& syscallTable() { return kTable; }
@@ -61,21 +46,6 @@ std::optional<SyscallId> syscallByName(std::string_view name) {
       return d.id;
   return std::nullopt;
 }
-
-int nativeSyscallNr(std::string_view name) {
-  const std::string n(name);
-  int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, n.c_str());
-  if (nr >= 0)
-    return nr;
-#if defined(__x86_64__)
-  for (const auto& s : kNewerX86_64)
-    if (s.name == name)
-      return s.nr;
-#endif
-  return -1;
-}
-
-uint32_t nativeAuditArch() { return seccomp_arch_native(); }
 
 SyscallLookup::SyscallLookup() : arch_(nativeAuditArch()) {
   for (const auto& d : kTable)
