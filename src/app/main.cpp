@@ -8,7 +8,7 @@
 #include "app/features_command.h"
 #include "app/policy_command.h"
 #include "app/run_command.h"
-#include "config.h"
+#include "app/version_info.h"
 #include "launcher/launcher.h"
 
 int main(int argc, char** argv) {
@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
       "extsys");
   app.require_subcommand(1);
   app.footer("Run `extsys COMMAND --help` for a command's options.");
-  app.set_version_flag("--version", std::string("extsys ") + EXTSYS_VERSION);
+  app.set_version_flag("--version", extsys::app::versionText,
+                       "Print the version, the git commit, libseccomp's version and the build's "
+                       "features, and exit");
 
   extsys::app::RunOptions run;
   std::vector<std::string> command = extsys::app::splitCommand(argc, argv);
@@ -31,7 +33,7 @@ int main(int argc, char** argv) {
   CLI::App* agentCmd = extsys::app::addAgentCommand(app, agent);
   extsys::app::OciProfileOptions ociProfile;
   CLI::App* ociProfileCmd = extsys::app::addOciProfileCommand(app, ociProfile);
-  CLI::App* versionCmd = app.add_subcommand("version", "Print the version.");
+  CLI::App* versionCmd = app.add_subcommand("version", "Print the same as --version.");
 
   try {
     app.parse(argc, argv);
@@ -45,13 +47,13 @@ int main(int argc, char** argv) {
   }
 
   if (versionCmd->parsed()) {
-    std::printf("extsys %s\n", EXTSYS_VERSION);
+    std::printf("%s\n", extsys::app::versionText().c_str());
     return 0;
   }
   if (policyCmds.check->parsed())
     return extsys::app::policyCheckCommand(policyOptions);
   if (policyCmds.list->parsed())
-    return extsys::app::policyListCommand();
+    return extsys::app::policyListCommand(policyOptions);
   if (agentCmd->parsed())
     return extsys::app::agentCommand(std::move(agent));
   if (ociProfileCmd->parsed())

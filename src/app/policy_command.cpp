@@ -117,6 +117,9 @@ PolicyCommands addPolicyCommand(CLI::App& app, PolicyOptions& o) {
   c.check->footer("Errors are printed as FILE:LINE:COL: message; the exit status is 2 if any "
                   "policy is invalid.");
   c.list = cmd->add_subcommand("list", "List the policies found by NAME.");
+  // Hidden: what the shell completions ask for (src/app/completions), so they
+  // complete exactly the names --policy NAME finds.
+  c.list->add_flag("--names", o.names, "only the names, one per line, each once")->group("");
   return c;
 }
 
@@ -152,7 +155,8 @@ int policyCheckCommand(const PolicyOptions& o) {
   return rc;
 }
 
-int policyListCommand() {
+int policyListCommand(const PolicyOptions& o) {
+  std::vector<std::string> all;
   for (const auto& dir : policySearchDirs()) {
     DIR* d = opendir(dir.c_str());
     if (d == nullptr)
@@ -165,6 +169,10 @@ int policyListCommand() {
     }
     closedir(d);
     std::sort(names.begin(), names.end());
+    if (o.names) {
+      all.insert(all.end(), names.begin(), names.end());
+      continue;
+    }
     std::printf("%s:\n", dir.c_str());
     for (const auto& n : names) {
       auto p = loadPolicyArg(dir + "/" + n + ".toml");
@@ -172,6 +180,10 @@ int policyListCommand() {
                   p ? p->description.c_str() : ("INVALID: " + p.error().message()).c_str());
     }
   }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  for (const auto& n : all)
+    std::printf("%s\n", n.c_str());
   return 0;
 }
 

@@ -14,6 +14,7 @@ namespace extsys::app {
 struct PolicyOptions {
   std::vector<std::string> files;
   bool quiet = false;
+  bool names = false;  // policy list --names: bare names, for shell completion
 };
 
 struct PolicyCommands {
@@ -23,7 +24,7 @@ struct PolicyCommands {
 
 PolicyCommands addPolicyCommand(CLI::App& app, PolicyOptions& options);
 int policyCheckCommand(const PolicyOptions& options);
-int policyListCommand();
+int policyListCommand(const PolicyOptions& options);
 
 // The effective policy as text: per syscall probes, calls, masks; BPF rules.
 void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,

@@ -16,6 +16,7 @@ std::vector<std::string> policySearchDirs() {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("EXTSYS_POLICY_DIR"); env && *env)
     dirs.emplace_back(env);
+#if EXTSYS_BUILD_TREE_POLICIES
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
@@ -31,6 +32,7 @@ std::vector<std::string> policySearchDirs() {
     if (std::filesystem::is_directory(tree, ec) && tree.string() != EXTSYS_SOURCE_POLICIES)
       dirs.push_back(tree.string());
   }
+#endif
   dirs.push_back(std::string(EXTSYS_DATADIR) + "/policies");
   return dirs;
 }

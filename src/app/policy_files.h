@@ -13,7 +13,8 @@
 namespace extsys::app {
 
 // $EXTSYS_POLICY_DIR, the source tree's policies/ (when run from a build
-// tree), then the installed data directory.
+// tree, and only in a -Dbuild_tree_policies=true build), then the installed
+// data directory.
 std::vector<std::string> policySearchDirs();
 
 // A path (contains '/' or ends in .toml) or a NAME searched in those

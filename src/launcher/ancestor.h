@@ -51,4 +51,8 @@ struct FrontMessage {
 // Sends one message (and an fd, when fd >= 0). Never raises SIGPIPE.
 Status sendToFront(int sock, FrontMessage m, int fd = -1);
 
+// Whether PID is in a stopped state ('T' or 't' in /proc/PID/stat); when
+// that cannot be read, `unknown` is returned.
+[[nodiscard]] bool isStopped(pid_t pid, bool unknown);
+
 }  // namespace extsys::launcher::detail

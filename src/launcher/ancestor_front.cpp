@@ -187,10 +187,14 @@ private:
   }
 
   // PROGRAM stopped: so do we, with the same signal, so that the shell sees
-  // the job stopped as it would in place. A "continued" already queued
-  // cancels it; one that comes later finds the stop signal pending (SIGCONT
-  // discards it) or us stopped (SIGCONT resumes us).
+  // the job stopped as it would in place. A "continued" already queued, or
+  // PROGRAM no longer stopped, cancels it; the supervisor sends us SIGCONT
+  // when PROGRAM continues and we are stopped. Left open: PROGRAM continuing
+  // in the few instructions between our look at it and our stop (we then
+  // stay stopped until the shell's fg, as a job whose leader is stopped).
   void stopLike(int sig) {
+    if (programPid_ > 0 && !isStopped(programPid_, true))
+      return;
     if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) {
       kill(getpid(), SIGSTOP);
       return;
@@ -207,6 +211,10 @@ private:
     sigset_t one;
     sigemptyset(&one);
     sigaddset(&one, sig);
+    // PROGRAM continued between its stop and now, by a SIGCONT to it alone
+    // (the supervisor's SIGCONT to us only comes once we are stopped).
+    if (!stopCancelled_ && !ended_ && programPid_ > 0 && !isStopped(programPid_, true))
+      stopCancelled_ = true;
     if (!stopCancelled_ && !ended_) {
       sigprocmask(SIG_UNBLOCK, &one, nullptr);  // we stop here until SIGCONT
       sigprocmask(SIG_BLOCK, &one, nullptr);

@@ -8,6 +8,7 @@
 // orphans are only reaped, which is also what lets the listener report that
 // no task is left), reports PROGRAM's stops and continues, and kills PROGRAM
 // if the front dies before PROGRAM (what SIGKILL to extsys does in place).
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 // glibc 2.36 (Debian 12) declares pidfd_open without extern "C".
@@ -25,6 +26,7 @@ extern "C" {
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -118,8 +120,12 @@ private:
     }
   }
 
+  // Only when the front is stopped (or cannot be seen): a SIGCONT it does
+  // not need would discard a stop signal someone just sent it to forward
+  // (kill -TSTP EXTSYS_PID right after fg). The front stopping an instant
+  // later is the front's to notice (stopLike checks PROGRAM's state).
   void continueFront() {
-    if (frontAlive_)
+    if (frontAlive_ && isStopped(frontPid_, true))
       sendSignal(frontFd_.get(), frontPid_, SIGCONT);
   }
 
@@ -201,6 +207,21 @@ private:
 
 Status sendToFront(int sock, FrontMessage m, int fd) {
   return sendWithFd(sock, std::string_view(reinterpret_cast<const char*>(&m), sizeof m), fd);
+}
+
+bool isStopped(pid_t pid, bool unknown) {
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  char buf[512];
+  const ssize_t n = fd.valid() ? ::read(fd.get(), buf, sizeof buf - 1) : -1;
+  if (n <= 0)
+    return unknown;
+  buf[n] = 0;
+  const char* paren = std::strrchr(buf, ')');  // comm may hold anything but ends there
+  if (paren == nullptr || paren[1] != ' ')
+    return unknown;
+  return paren[2] == 'T' || paren[2] == 't';
 }
 
 void runAncestorSupervisor(const LaunchSpec& spec, const SupervisorMain& supervisorMain,

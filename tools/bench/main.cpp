@@ -139,6 +139,9 @@ int main(int argc, char** argv) {
     std::string v = runChild({o.extsys, "--version"}, true).out;
     while (!v.empty() && (v.back() == '\n' || v.back() == ' '))
       v.pop_back();
+    // --version is several "key: value" lines: one line for the report.
+    for (size_t nl; (nl = v.find('\n')) != std::string::npos;)
+      v.replace(nl, 1, "; ");
     m.extsysVersion = v;
   }
   const std::time_t now = std::time(nullptr);

@@ -1,0 +1,131 @@
+# bash completion for extsys(1)                            -*- shell-script -*-
+# SPDX-License-Identifier: MIT
+# Installed as bash-completion/completions/extsys. Policy names come from the
+# extsys being completed (`extsys policy list --names`), so they are exactly
+# what --policy NAME finds, from whichever extsys (installed or a build tree)
+# is on the command line.
+
+_extsys_policy_names()
+{
+    local extsys=$1
+    COMPREPLY+=($(compgen -W "$("$extsys" policy list --names 2>/dev/null)" -- "$cur"))
+    _filedir toml
+}
+
+_extsys()
+{
+    local cur prev words cword split
+    _init_completion -s || return
+
+    local extsys=${words[0]} cmd='' sub='' i
+    # Options whose value is the next word, per command.
+    local run_valued='--policy|--audit|--probe-errno|--log-level|--log-file|--nested|--sync-wakeup|--threads'
+    local agent_valued='--socket|--policy|--audit|--probe-errno|--log-level|--log-file|--sync-wakeup|--threads'
+
+    for ((i = 1; i < cword; i++)); do
+        if [[ -z $cmd ]]; then
+            [[ ${words[i]} == -* ]] || cmd=${words[i]}
+            continue
+        fi
+        if [[ $cmd == run ]]; then
+            # PROGRAM starts after `--`, or at the first word that is not an
+            # option or an option's value: complete it as a command of its own.
+            if [[ ${words[i]} == -- ]]; then
+                _command_offset $((i + 1))
+                return
+            fi
+            if [[ ${words[i]} == @($run_valued) ]]; then
+                ((i++))
+            elif [[ ${words[i]} != -* ]]; then
+                _command_offset $i
+                return
+            fi
+        elif [[ $cmd == policy && -z $sub && ${words[i]} != -* ]]; then
+            sub=${words[i]}
+        fi
+    done
+
+    case $prev in
+        --policy)
+            _extsys_policy_names "$extsys"
+            return
+            ;;
+        --audit | --log-file | --socket)
+            _filedir
+            return
+            ;;
+        --log-level)
+            COMPREPLY=($(compgen -W 'trace debug info warn error off' -- "$cur"))
+            return
+            ;;
+        --nested)
+            COMPREPLY=($(compgen -W 'fail passthrough' -- "$cur"))
+            return
+            ;;
+        --sync-wakeup)
+            COMPREPLY=($(compgen -W 'auto on off' -- "$cur"))
+            return
+            ;;
+        --probe-errno | --threads)
+            return
+            ;;
+    esac
+    $split && return
+
+    local opts
+    case $cmd in
+        '')
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W 'run features policy agent oci-profile version' -- "$cur"))
+            fi
+            return
+            ;;
+        run)
+            opts='--help --policy --audit --probe-errno --log-level --log-file --nested
+                  --no-cache --sync-wakeup --threads --'
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+            else
+                # PROGRAM
+                COMPREPLY=($(compgen -c -- "$cur"))
+            fi
+            return
+            ;;
+        features)
+            opts='--help --json --no-cache --policy'
+            ;;
+        policy)
+            case $sub in
+                '')
+                    opts='--help'
+                    [[ $cur == -* ]] || opts='check list'
+                    ;;
+                check)
+                    if [[ $cur == -* ]]; then
+                        opts='--help -q --quiet'
+                    else
+                        _extsys_policy_names "$extsys"
+                        return
+                    fi
+                    ;;
+                *) opts='--help' ;;
+            esac
+            ;;
+        agent)
+            opts='--help --socket --policy --audit --probe-errno --log-level --log-file
+                  --no-cache --sync-wakeup --threads'
+            ;;
+        oci-profile)
+            opts='--help --policy --socket --no-cache'
+            ;;
+        *)
+            opts='--help'
+            ;;
+    esac
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+} &&
+    complete -F _extsys extsys
+
+# ex: filetype=sh
