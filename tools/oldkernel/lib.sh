@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2154,SC2034  # its variables are the sourcing script's
 # tools/oldkernel/lib.sh - the helper functions of run-kernel-tests, sourced
 # by it: Debian packages (kernels, a foreign guest's programs) and the
 # copying of files and their libraries into the guest's root. They use its
