@@ -37,10 +37,21 @@ scmp_compare seccompOp(CmpOp op) {
 }
 
 Status addRule(Ctx& ctx, const Rule& r, const kernel::ArchDesc& arch) {
-  const int nr = kernel::syscallNr(arch, r.syscall);
+  int nr = kernel::syscallNr(arch, r.syscall);
   if (nr < 0)
     return Error(ENOSYS, "libseccomp does not know syscall '" + r.syscall + "' on " +
                              std::string(arch.name));
+  if (arch.auditArch != seccomp_arch_native()) {
+    // libseccomp reads a rule's number in the native numbering and
+    // translates it by name for each architecture of the filter: another
+    // architecture's program is given the native number, and a name the
+    // native table does not know (a syscall newer than libseccomp) cannot
+    // be rendered for another architecture.
+    nr = seccomp_syscall_resolve_name(r.syscall.c_str());
+    if (nr < 0)
+      return Error(ENOSYS, "libseccomp cannot render syscall '" + r.syscall + "' for " +
+                               std::string(arch.name) + " on this host (its table lacks it)");
+  }
   // 64-bit masked compares: libseccomp tests the high word and skips the
   // low word when its mask is 0.
   std::vector<scmp_arg_cmp> cmps;

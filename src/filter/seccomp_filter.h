@@ -10,9 +10,11 @@
 // loading it.
 //
 // `arch` renders the program of another architecture in the table (its
-// numbers, its audit arch): the golden dumps of every architecture and the
-// unit tests of its rules are made on any host. Only the native one is
-// ever loaded.
+// numbers, its audit arch) as far as libseccomp can: it translates rules by
+// name through the native table, so a syscall that table lacks (newer than
+// libseccomp) is an error there, and it refuses an architecture of the other
+// byte order (s390x on x86_64). Only the native program is ever loaded, and
+// the golden dumps are each made natively (tests/unit/filter_test.cpp).
 #pragma once
 
 #include <linux/filter.h>

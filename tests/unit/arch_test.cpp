@@ -166,7 +166,11 @@ TEST_P(EveryArch, RulesForAbsentSyscallsAreDropped) {
   EXPECT_TRUE(names(rules, "openat"));
   EXPECT_TRUE(names(rules, "getpgid"));
   EXPECT_TRUE(std::is_sorted(rules.absent.begin(), rules.absent.end()));
-  // The program builds: every remaining name has a number there.
+  // The program builds and decides: natively (the aarch64 pass runs this
+  // test on aarch64); libseccomp renders other architectures only through
+  // the native table (filter/seccomp_filter.h).
+  if (GetParam() != kNativeArch)
+    return;
   auto bpf = filter::buildFilter(rules, arch());
   ASSERT_TRUE(bpf.ok()) << bpf.error().message();
   // openat with O_RDWR is refused in BPF, with O_RDONLY allowed, by this
