@@ -149,7 +149,8 @@ TEST_P(GoldenDumps, MatchTheProgram) {
       continue;
     }
     std::ifstream in(path);
-    ASSERT_TRUE(in) << "missing golden file " << path;
+    ASSERT_TRUE(in) << "missing golden file " << path << "; the program:\n"
+                    << "--- BEGIN " << path << "\n" << *pfc << "--- END\n";
     std::stringstream want;
     want << in.rdbuf();
     EXPECT_EQ(*pfc, want.str()) << "the filter changed; if on purpose, regenerate " << path;
