@@ -11,7 +11,8 @@ enum { D_URING, D_I386, D_X32, D_AARCH32 };
 
 #if defined(__aarch64__)
 /* An AArch32 program (ARM state, EABI 5) that calls getpid (r7 = 20,
- * svc #0) and exits 38 if that failed with ENOSYS, else 0: a 32-bit task
+ * svc #0) and exits 38 if that failed with ENOSYS, else 0 (and raises
+ * SIGILL when exit(2) fails too, as it does when the ABI is closed): a 32-bit task
  * the inherited filter sees with AUDIT_ARCH_ARM. Built here as a 116-byte
  * ELF and executed from a memfd, so that no 32-bit toolchain is needed. */
 static const uint32_t A32_CODE[] = {
@@ -22,6 +23,7 @@ static const uint32_t A32_CODE[] = {
     0x13a00000, /* movne r0, #0 */
     0xe3a07001, /* mov   r7, #1       exit */
     0xef000000, /* svc   #0 */
+    0xe7f000f0, /* udf   #0           exit refused too (the ABI is closed): SIGILL */
 };
 
 static void put16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -70,6 +72,8 @@ static long door_aarch32(void) {
     if (p < 0)
         return p;
     int st = reap(p, -1);
+    if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGILL)
+        return -ENOSYS; /* not even exit(2) got through: every AArch32 call is refused */
     if (st == -1 || !WIFEXITED(st))
         return -ECHILD;
     switch (WEXITSTATUS(st)) {
