@@ -127,7 +127,8 @@ int serveConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o,
   sigprocmask(SIG_SETMASK, &originalMask, nullptr);
   (void)setUpLogging(o.logFile);
 
-  auto got = receiveContainerState(conn.get(), {o.stateTimeout, o.maxStateBytes});
+  auto got = receiveContainerState(
+      conn.get(), {o.stateTimeout, o.maxStateBytes, static_cast<size_t>(o.maxFdsPerConnection)});
   conn.reset();  // runtimes never read: nothing to answer on it
   if (!got && got.error().err() == ENODATA) {
     logger().debug("connection from pid {}: {}", peer.pid, got.error().message());
@@ -259,9 +260,10 @@ bool handleSignals(int sigfd, std::set<pid_t>& servers) {
 }
 
 // Accepts one connection and forks its server; returns the server's pid, or
-// -1 when there was none (a transient accept error, or fork failed).
+// -1 when there was none (a transient accept error, fork failed, or
+// `running` servers are already the most allowed: the connection is closed).
 pid_t acceptAndFork(BoundSocket& sock, UniqueFd& sigfd, const AgentOptions& o,
-                    const sigset_t& original) {
+                    const sigset_t& original, size_t running) {
   UniqueFd conn(accept4(sock.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn.valid()) {
     const int err = errno;
@@ -275,6 +277,16 @@ pid_t acceptAndFork(BoundSocket& sock, UniqueFd& sigfd, const AgentOptions& o,
   ucred peer{};
   socklen_t len = sizeof peer;
   getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len);
+  if (running >= static_cast<size_t>(o.maxConnections)) {
+    // Closed unread: the runtime's container runs, its notified calls get
+    // ENOSYS (no CHECK_FIELDS; restricted calls fail closed).
+    logger().error(
+        "connection from pid {} (uid {}) refused: {} connections are being served, the most "
+        "allowed (--max-connections); its listener is closed, so its notified calls fail with "
+        "ENOSYS",
+        peer.pid, peer.uid, running);
+    return -1;
+  }
   const pid_t child = fork();
   if (child < 0) {
     logger().error(
@@ -338,7 +350,7 @@ int run(const AgentOptions& o) {
       stopping = handleSignals(sigfd.get(), servers);
     if (stopping || !(p[0].revents & POLLIN))
       continue;
-    if (const pid_t server = acceptAndFork(sock, sigfd, o, original); server > 0)
+    if (const pid_t server = acceptAndFork(sock, sigfd, o, original, servers.size()); server > 0)
       servers.insert(server);
   }
 

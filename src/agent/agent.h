@@ -40,6 +40,12 @@ struct AgentOptions {
   std::string logFile;                       // empty: stderr
   std::chrono::milliseconds stateTimeout{10000};
   size_t maxStateBytes = 1 << 20;
+  // Server processes alive at once; a connection beyond that is closed at
+  // once (its container's notified calls then get ENOSYS), with a log line.
+  int maxConnections = 1024;
+  // File descriptors one connection may pass in all (runc and crun pass one
+  // or two); more: every one is closed and the connection dropped.
+  int maxFdsPerConnection = 16;
 };
 
 // Returns the exit status: 0 after SIGTERM/SIGINT, 1 if the socket could not

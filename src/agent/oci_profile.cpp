@@ -25,6 +25,7 @@ const char* ociAction(filter::ActionKind k) {
 const char* ociOp(filter::CmpOp op) {
   switch (op) {
     case filter::CmpOp::MaskedEq: return "SCMP_CMP_MASKED_EQ";
+    case filter::CmpOp::Ne: return "SCMP_CMP_NE";
   }
   return "?";
 }
@@ -33,9 +34,15 @@ json ociRule(const filter::Rule& r) {
   json out{{"names", json::array({r.syscall})}, {"action", ociAction(r.action.kind)}};
   if (!r.conditions.empty()) {
     json args = json::array();
-    for (const auto& c : r.conditions)
-      args.push_back(
-          {{"index", c.arg}, {"value", c.mask}, {"valueTwo", c.value}, {"op", ociOp(c.op)}});
+    // As libseccomp's datum_a and datum_b: MASKED_EQ takes (mask, value),
+    // NE takes (value).
+    for (const auto& c : r.conditions) {
+      if (c.op == filter::CmpOp::Ne)
+        args.push_back({{"index", c.arg}, {"value", c.value}, {"op", ociOp(c.op)}});
+      else
+        args.push_back(
+            {{"index", c.arg}, {"value", c.mask}, {"valueTwo", c.value}, {"op", ociOp(c.op)}});
+    }
     out["args"] = std::move(args);
   }
   if (r.action.kind == filter::ActionKind::Errno)

@@ -12,7 +12,9 @@
 namespace extsys::agent {
 namespace {
 
-constexpr size_t kMaxFdsPerMessage = 64;
+// The most the kernel passes in one message (SCM_MAX_FD): room for all of
+// them, so that more than the limit is counted rather than cut off unseen.
+constexpr size_t kMaxFdsPerMessage = 253;
 
 // "anon_inode:seccomp notify" is how the kernel names a listener.
 bool isSeccompListener(int fd) {
@@ -33,7 +35,6 @@ Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limit
   std::vector<UniqueFd> fds;
   std::string raw;
   JsonObjectScanner scanner;
-  bool truncatedFds = false;
   char buf[16384];
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
 
@@ -74,8 +75,12 @@ Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limit
         fds.emplace_back(fd);
       }
     }
-    if (msg.msg_flags & MSG_CTRUNC)
-      truncatedFds = true;
+    if ((msg.msg_flags & MSG_CTRUNC) != 0 || fds.size() > limits.maxFds)
+      return Error(EMFILE, "the runtime passed " + std::to_string(fds.size()) +
+                               ((msg.msg_flags & MSG_CTRUNC) != 0 ? " or more" : "") +
+                               " file descriptors, more than the " +
+                               std::to_string(limits.maxFds) +
+                               " allowed (--max-fds); all closed, connection dropped");
     if (n == 0 && raw.empty() && fds.empty())
       return Error(ENODATA, "the connection closed without data");  // e.g. a liveness check
     if (n == 0)
@@ -98,8 +103,7 @@ Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limit
   const size_t index = seccompFdIndex(*state);
   if (index >= fds.size())
     return Error(EINVAL, "\"fds\" names " + std::to_string(state->fds.size()) +
-                             " descriptor(s) but " + std::to_string(fds.size()) + " arrived" +
-                             (truncatedFds ? " (more were cut off: MSG_CTRUNC)" : ""));
+                             " descriptor(s) but " + std::to_string(fds.size()) + " arrived");
   if (!isSeccompListener(fds[index].get()))
     return Error(EINVAL, "the descriptor named \"seccompFd\" is not a seccomp listener");
   ReceivedState out{std::move(*state), std::move(fds[index]), std::move(raw)};

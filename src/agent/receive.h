@@ -22,6 +22,7 @@ struct ReceivedState {
 struct ReceiveLimits {
   std::chrono::milliseconds timeout{10000};  // for the whole message
   size_t maxBytes = 1 << 20;
+  size_t maxFds = 16;  // over the whole connection; SCM_MAX_FD (253) at most
 };
 
 // recvmsg() until the JSON object is complete - never until EOF: runc and
@@ -29,6 +30,8 @@ struct ReceiveLimits {
 // descriptors may arrive with any of the messages (the spec allows several
 // sendmsg calls, fds in the first); all are collected, the one named
 // "seccompFd" is kept and checked to be a seccomp listener, the rest closed.
+// More than limits.maxFds descriptors (or more than fit the control buffer,
+// MSG_CTRUNC) is an error (EMFILE): every one that arrived is closed.
 // ENODATA: the peer closed without sending anything (another agent checking
 // whether this one is alive does that).
 [[nodiscard]] Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limits);

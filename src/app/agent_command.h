@@ -24,6 +24,8 @@ struct AgentCommandOptions {
   std::string logFile;
   SupervisorFlags supervisor;
   int probeErrno = 0;
+  int maxConnections = 1024;
+  int maxFds = 16;
   bool noCache = false;
 };
 

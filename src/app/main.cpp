@@ -3,22 +3,27 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string_view>
 
 #include "app/agent_command.h"
 #include "app/features_command.h"
 #include "app/policy_command.h"
 #include "app/run_command.h"
+#include "app/usage.h"
 #include "app/version_info.h"
-#include "launcher/launcher.h"
 
 int main(int argc, char** argv) {
   CLI::App app(
-      "extsys - CHECK_FIELDS feature probes for openat2, clone3 and mount_setattr, on any "
-      "kernel.",
+      "extsys - CHECK_FIELDS feature probes for openat2, clone3, mount_setattr and the other "
+      "extensible-struct syscalls, on any kernel.",
       "extsys");
-  app.require_subcommand(1);
-  app.footer("Run `extsys COMMAND --help` for a command's options.");
-  app.set_version_flag("--version", extsys::app::versionText,
+  app.footer(
+      "Run `extsys help COMMAND` or `extsys COMMAND --help` for a command's options.\n\n"
+      "Exit status: 0 on success; 2 for a usage error on any command (unknown command or\n"
+      "option, bad value, invalid or unusable policy: nothing was started); 1 when a\n"
+      "command other than run fails. run: PROGRAM's own status, else 125 (extsys failed),\n"
+      "126 (PROGRAM cannot be executed), 127 (PROGRAM not found).");
+  app.set_version_flag("-V,--version", extsys::app::versionText,
                        "Print the version, the git commit, libseccomp's version and the build's "
                        "features, and exit");
 
@@ -34,16 +39,17 @@ int main(int argc, char** argv) {
   extsys::app::OciProfileOptions ociProfile;
   CLI::App* ociProfileCmd = extsys::app::addOciProfileCommand(app, ociProfile);
   CLI::App* versionCmd = app.add_subcommand("version", "Print the same as --version.");
+  extsys::app::addHelpCommand(app);
 
+  if (int rc = extsys::app::checkCommandWords(app, argc, argv); rc >= 0)
+    return rc;
+  // `help run`: CLI11 would take "run" for the run command itself.
+  if (argc >= 2 && std::string_view(argv[1]) == "help")
+    return extsys::app::helpCommand(app, std::vector<std::string>(argv + 2, argv + argc));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    // Usage errors of `run` use the launcher's status so they cannot be
-    // mistaken for PROGRAM's own exit status.
-    if (rc != 0 && runCmd->parsed())
-      return extsys::launcher::kExitLauncherFailed;
-    return rc == 0 ? 0 : 2;
+    return extsys::app::reportParseError(app, e);
   }
 
   if (versionCmd->parsed()) {
@@ -63,12 +69,13 @@ int main(int argc, char** argv) {
   if (runCmd->parsed()) {
     std::vector<std::string> rest = runCmd->remaining();
     if (!command.empty() && !rest.empty()) {
-      std::fprintf(stderr, "extsys: run: unexpected argument '%s' before '--' (see extsys run --help)\n",
+      std::fprintf(stderr, "extsys: run: %s '%s' before '--' (see extsys run --help)\n",
+                   rest.front().starts_with("-") ? "unknown option" : "unexpected argument",
                    rest.front().c_str());
-      return extsys::launcher::kExitLauncherFailed;
+      return extsys::app::kExitUsage;
     }
     run.command = command.empty() ? rest : command;
     return extsys::app::runCommand(std::move(run));
   }
-  return 2;
+  return extsys::app::missingCommand(app, "");
 }

@@ -5,9 +5,13 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <map>
 
 #include "app/policy_files.h"
+#include "app/usage.h"
 #include "base/errno_name.h"
 #include "config.h"
 #include "filter/rules.h"
@@ -18,6 +22,32 @@
 namespace extsys::app {
 
 using kernel::SyscallId;
+
+namespace {
+
+// "arg3 with any of 0xc00, arg0 != 0", or "(always)".
+std::string describeChecks(const policy::ArgRule& r) {
+  std::string out;
+  for (const auto& c : r.checks) {
+    if (!out.empty())
+      out += ", ";
+    const std::string arg = "arg" + std::to_string(c.arg);
+    switch (c.test) {
+      case policy::ArgTest::AnyBitOf:
+        out += arg + " with any of " + kernel::hex64(c.value);
+        break;
+      case policy::ArgTest::Low32Eq:
+        out += arg + " == " + kernel::hex64(c.value) + " (low 32 bits)";
+        break;
+      case policy::ArgTest::NonZero:
+        out += arg + " != 0";
+        break;
+    }
+  }
+  return out.empty() ? "(always)" : out;
+}
+
+}  // namespace
 
 void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
                     const kernel::KernelFeatures& k) {
@@ -30,6 +60,9 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
                            std::to_string(e.persona->minor))
                               .c_str()
                         : "");
+  if (e.mode == policy::EnforceMode::Strict)
+    std::printf("  containment: at least %s (what this kernel gives: extsys features --policy)\n",
+                policy::name(e.containment));
   const kernel::ProbeAnswers kernelAnswers = kernel::buildAnswers(k);
   for (const auto& d : kernel::syscallTable()) {
     const auto& decided = e.of(d.id);
@@ -45,7 +78,7 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
     if (decided.probe == policy::ProbeMode::Emulate && a.present) {
       for (size_t f = 0; f < d.fields.size(); ++f) {
         const auto& field = d.fields[f];
-        if (kernel::flagNames(d.id, field.name).empty() || field.offset + 8u > a.ksize)
+        if (!field.isFlags() || field.offset + field.width > a.ksize)
           continue;
         const uint64_t v = a.field(field.name), hidden = full.field(field.name) & ~v;
         std::printf("    advertise %-12s %s\n", std::string(field.name).c_str(),
@@ -79,9 +112,8 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
   };
   for (const auto& r : e.argRules)
     if (!isAbsent(r.syscall))
-      std::printf("  BPF: %s arg%u with any of %s -> %s  # %s\n", r.syscall.c_str(), r.arg,
-                  r.forbidden ? kernel::hex64(r.forbidden).c_str() : "(always)",
-                  errnoName(r.err), r.why.c_str());
+      std::printf("  BPF: %s %s -> %s  [%s] # %s\n", r.syscall.c_str(), describeChecks(r).c_str(),
+                  errnoName(r.err), r.capability.c_str(), r.why.c_str());
   if (std::any_of(e.enosys.begin(), e.enosys.end(), [&](const auto& s) { return !isAbsent(s); })) {
     std::printf("  BPF: ENOSYS for");
     for (const auto& s : e.enosys)
@@ -112,11 +144,21 @@ PolicyCommands addPolicyCommand(CLI::App& app, PolicyOptions& o) {
   PolicyCommands c;
   c.check = cmd->add_subcommand(
       "check", "Validate policy files (NAME or FILE) and print each effective policy.");
-  c.check->add_option("policy", o.files, "NAME or FILE.toml")->required();
+  c.check->add_option("policy", o.files, "NAME or FILE.toml")->required()->check(nonEmpty());
   c.check->add_flag("-q,--quiet", o.quiet, "only validate; print nothing when valid");
-  c.check->footer("Errors are printed as FILE:LINE:COL: message; the exit status is 2 if any "
-                  "policy is invalid.");
-  c.list = cmd->add_subcommand("list", "List the policies found by NAME.");
+  c.check->footer(
+      "Errors are printed as `extsys: FILE:LINE:COL: message`, or `extsys: FILE: message`\n"
+      "for a file that is no regular file, larger than 1 MiB or refused. Exit status: 0 if\n"
+      "every policy is valid, 2 if any is not (or for a usage error), 1 if this kernel's\n"
+      "features cannot be learned.");
+  c.list = cmd->add_subcommand(
+      "list", "List the policies --policy NAME finds, directory by directory, in search order.");
+  c.list->footer(
+      "Search order: $EXTSYS_POLICY_DIR; the source tree's policies/ (a binary run from its\n"
+      "build tree only); $XDG_CONFIG_HOME/extsys/policies (default\n"
+      "$HOME/.config/extsys/policies); /etc/extsys/policies; the installed data directory.\n"
+      "A policy found by NAME is used only if it and its directory are owned by root or by\n"
+      "you and writable by no one else.");
   // Hidden: what the shell completions ask for (src/app/completions), so they
   // complete exactly the names --policy NAME finds.
   c.list->add_flag("--names", o.names, "only the names, one per line, each once")->group("");
@@ -129,8 +171,7 @@ int policyCheckCommand(const PolicyOptions& o) {
   for (const auto& f : o.files) {
     auto p = loadPolicyArg(f);
     if (!p) {
-      std::fprintf(stderr, "%s\n", p.error().message().c_str());
-      rc = 2;
+      rc = policyError(p.error().message());
       continue;
     }
     if (o.quiet)
@@ -146,8 +187,7 @@ int policyCheckCommand(const PolicyOptions& o) {
     }
     auto e = policy::makeEffective(*p, lookup->features);
     if (!e) {
-      std::fprintf(stderr, "%s\n", e.error().message().c_str());
-      rc = 2;
+      rc = policyError(e.error().message());
       continue;
     }
     printEffective(*p, *e, lookup->features);
@@ -155,35 +195,62 @@ int policyCheckCommand(const PolicyOptions& o) {
   return rc;
 }
 
-int policyListCommand(const PolicyOptions& o) {
-  std::vector<std::string> all;
-  for (const auto& dir : policySearchDirs()) {
-    DIR* d = opendir(dir.c_str());
-    if (d == nullptr)
-      continue;
-    std::vector<std::string> names;
-    while (dirent* ent = readdir(d)) {
-      std::string n = ent->d_name;
-      if (n.size() > 5 && n.ends_with(".toml"))
-        names.push_back(n.substr(0, n.size() - 5));
-    }
-    closedir(d);
-    std::sort(names.begin(), names.end());
-    if (o.names) {
-      all.insert(all.end(), names.begin(), names.end());
-      continue;
-    }
-    std::printf("%s:\n", dir.c_str());
-    for (const auto& n : names) {
-      auto p = loadPolicyArg(dir + "/" + n + ".toml");
-      std::printf("  %-20s %s\n", n.c_str(),
-                  p ? p->description.c_str() : ("INVALID: " + p.error().message()).c_str());
-    }
+namespace {
+
+// The NAMEs in DIR (files NAME.toml), sorted; false when DIR cannot be read.
+bool policyNamesIn(const std::string& dir, std::vector<std::string>& names) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr)
+    return false;
+  while (dirent* ent = readdir(d)) {
+    std::string n = ent->d_name;
+    if (n.size() > 5 && n.ends_with(".toml"))
+      names.push_back(n.substr(0, n.size() - 5));
   }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return true;
+}
+
+// policy list --names: every NAME once, for the shell completions.
+int printPolicyNames() {
+  std::vector<std::string> all;
+  for (const auto& dir : policySearchDirs())
+    (void)policyNamesIn(dir.path, all);
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   for (const auto& n : all)
     std::printf("%s\n", n.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int policyListCommand(const PolicyOptions& o) {
+  if (o.names)
+    return printPolicyNames();
+  std::printf("Where `--policy NAME` looks for NAME.toml, first match wins:\n");
+  std::map<std::string, std::string> seen;  // name -> the directory it is taken from
+  for (const auto& dir : policySearchDirs()) {
+    std::printf("\n%s  (%s)", dir.path.c_str(), dir.origin.c_str());
+    std::vector<std::string> names;
+    if (!policyNamesIn(dir.path, names)) {
+      std::printf(": %s\n", errno == ENOENT ? "does not exist" : std::strerror(errno));
+      continue;
+    }
+    std::printf("\n");
+    if (names.empty())
+      std::printf("  (no policies)\n");
+    for (const auto& n : names) {
+      auto p = loadFoundPolicy(dir.path, dir.path + "/" + n + ".toml");
+      std::string what = p ? p->description : "INVALID: " + p.error().message();
+      if (auto it = seen.find(n); it != seen.end())
+        what = "(not used: " + it->second + " has it first) " + what;
+      else
+        seen.emplace(n, dir.path);
+      std::printf("  %-20s %s\n", n.c_str(), what.c_str());
+    }
+  }
   return 0;
 }
 

@@ -3,11 +3,15 @@
 #include "app/run_command.h"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 
 #include "app/policy_files.h"
+#include "app/usage.h"
+#include "base/files.h"
 #include "base/log.h"
 #include "config.h"
 #include "filter/seccomp_filter.h"
@@ -28,6 +32,12 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
     h.ready(e);
     return 1;
   };
+  // Not dumpable, before PROGRAM exists: a same-uid PROGRAM cannot ptrace the
+  // supervisor, read or write its memory (process_vm_*, /proc/PID/mem) or
+  // take its fds (pidfd_getfd). Signals are not covered by this; see
+  // launcher/containment.h.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    return fail(Error::fromErrno(errno, "prctl(PR_SET_DUMPABLE, 0)"));
   supervisor::SupervisorOptions so = supervisorOptions(o.supervisor, kernelHasSyncWakeUp);
   so.auditPath = o.audit;
   auto sup = supervisor::Supervisor::create(std::move(effective), so);
@@ -64,7 +74,22 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
   return 0;
 }
 
+// A message that ends the run: always printed, whatever --log-level says.
+int fatal(int status, const std::string& message) {
+  std::fprintf(stderr, "extsys: %s\n", message.c_str());
+  return status;
+}
+
 }  // namespace
+
+Status checkOutputFile(const std::string& path) {
+  if (path.empty() || path == "-")
+    return okStatus();
+  auto fd = openAppendFile(path);
+  if (!fd)
+    return std::move(fd).error();
+  return okStatus();
+}
 
 std::string absolutePath(const std::string& path) {
   if (path.empty() || path == "-" || path.front() == '/')
@@ -82,8 +107,10 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       "Usage: extsys run [OPTIONS] [--] PROGRAM [ARGS...]");
   run->footer(
       "Every openat2, clone3 and mount_setattr call whose size argument has bit 63\n"
-      "(CHECK_FIELDS) set is answered as the RFC v3 kernel would; all other calls\n"
-      "go straight to the kernel unless a policy restricts them.\n\n"
+      "(CHECK_FIELDS) set is answered as the RFC v3 kernel would, and so are\n"
+      "open_tree_attr, setxattrat, getxattrat, file_getattr, file_setattr and\n"
+      "landlock_create_ruleset (extsys's proposal, src/kernel/abi/CHECK_FIELDS.md);\n"
+      "all other calls go straight to the kernel unless a policy restricts them.\n\n"
       "Process model (--process-model, default auto; `extsys features` shows which):\n"
       "  in-place  extsys becomes PROGRAM: same pid, parent, process group, terminal\n"
       "            and exit status. Used without Yama, with ptrace_scope=0, or with\n"
@@ -95,21 +122,35 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
       "            exits with PROGRAM's status (death by a signal included).\n"
       "  With ptrace_scope=2 (and no CAP_SYS_PTRACE) or 3 no model can answer probes:\n"
       "  extsys exits 125 unless a model is forced.\n\n"
+      "Strict policies (sandbox-strict) are a sandbox: PROGRAM runs in a Landlock domain\n"
+      "that keeps it from ptrace, /proc/PID/mem, process_vm_*, pidfd_getfd, signals and\n"
+      "abstract unix sockets to any process outside its own tree (Landlock ABI 6, Linux\n"
+      "6.12). On Landlock ABI 1-5 only the ptrace-class part holds: extsys refuses to\n"
+      "start (125) unless --containment ptrace-only; without Landlock, unless\n"
+      "--containment none. A weaker containment is always logged. A policy whose filter\n"
+      "notifies nothing (sandbox-strict) runs without a supervisor: PROGRAM execs in\n"
+      "place and nothing of extsys stays behind. See policies/README.md.\n\n"
       "no_new_privs is set only where the kernel requires it to install the filter\n"
       "(no CAP_SYS_ADMIN) and under a strict policy; root with a cooperative policy\n"
       "runs set-id programs normally, and --nested=passthrough never sets it.\n\n"
-      "Exit status: PROGRAM's, or 125 if extsys failed, 126 if PROGRAM cannot be\n"
-      "executed (or its #! interpreter), 127 if it (or its interpreter) was not\n"
-      "found, 2 if the policy is invalid.\n\n"
+      "--log-file and --audit append to a regular file of your own, created mode 0600;\n"
+      "a symbolic link, another user's file or one with other hard links is refused.\n\n"
+      "Exit status: PROGRAM's, or 2 for a usage error (unknown option, bad value, no\n"
+      "PROGRAM, a policy that is invalid, not found, not a regular file or refused),\n"
+      "125 if extsys failed (e.g. --audit or --log-file cannot be opened), 126 if\n"
+      "PROGRAM cannot be executed (or its #! interpreter), 127 if it (or its\n"
+      "interpreter) was not found. With 2 and 125 nothing was started.\n\n"
       "Examples:\n"
       "  extsys run -- ./my-program --its-flag\n"
       "  extsys run --policy kernel-5.10 -- ./my-program   # test fallbacks as on 5.10\n"
       "  extsys run --policy sandbox-strict --audit /tmp/audit.jsonl -- ./untrusted\n"
       "  extsys run --probe-errno 200 -- ./my-program   # avoid 134 (EFTYPE on 7.2+)");
   run->add_option("--policy", o.policy,
-                  "policy NAME (searched in policies/) or FILE.toml; default: advertise "
-                  "everything, restrict nothing");
-  run->add_option("--audit", o.audit, "append one JSON line per supervisor decision to FILE");
+                  "policy NAME (searched as `extsys policy list` shows) or FILE.toml; default: "
+                  "advertise everything, restrict nothing")
+      ->check(nonEmpty());
+  run->add_option("--audit", o.audit, "append one JSON line per supervisor decision to FILE")
+      ->check(nonEmpty());
   run->add_option("--probe-errno", o.probeErrno,
                   "errno a successful probe returns (default: the policy's, else 134 = "
                   "EEXTSYS_NOOP of the RFC; on Linux >= 7.2, 134 also means EFTYPE)")
@@ -120,7 +161,8 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   run->add_option("--log-file", o.logFile,
                   "where the supervisor (and, in the ancestor model, extsys itself) logs "
                   "once PROGRAM runs; '-' keeps stderr (which then stays open as long as "
-                  "the supervisor lives). Default: start-up errors only");
+                  "the supervisor lives). Default: start-up errors only")
+      ->check(nonEmpty());
   run->add_option("--nested", o.nested,
                   "when PROGRAM is already under another seccomp listener: fail (exit 125) "
                   "or passthrough (run it without extsys, and without no_new_privs)")
@@ -129,6 +171,11 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
                   "auto (default: from Yama's ptrace_scope and CAP_SYS_PTRACE), in-place or "
                   "ancestor (see below)")
       ->check(CLI::IsMember({"auto", "in-place", "ancestor"}));
+  run->add_option("--containment", o.containment,
+                  "strict policies: the weakest containment to accept where the kernel gives "
+                  "less - full (default), ptrace-only or none (see below); overrides the "
+                  "policy's containment key")
+      ->check(CLI::IsMember({"full", "ptrace-only", "none"}));
   run->add_flag("--no-cache", o.noCache,
                "discover the kernel's features again instead of using the per-boot cache");
   addSupervisorFlags(run, o.supervisor, "at once");
@@ -156,63 +203,52 @@ std::vector<std::string> splitCommand(int& argc, char** argv) {
 }
 
 int runCommand(RunOptions o) {
-  if (o.command.empty()) {
-    log::app().error("run: no PROGRAM given (usage: extsys run [OPTIONS] -- PROGRAM [ARGS...])");
-    return launcher::kExitLauncherFailed;
-  }
-  if (!o.command.front().empty() && o.command.front().front() == '-') {
-    log::app().error("run: unknown option '{}' (see extsys run --help)", o.command.front());
-    return launcher::kExitLauncherFailed;
-  }
+  if (o.command.empty())
+    return fatal(kExitUsage,
+                 "run: no PROGRAM given (usage: extsys run [OPTIONS] -- PROGRAM [ARGS...])");
+  if (!o.command.front().empty() && o.command.front().front() == '-')
+    return fatal(kExitUsage, "run: unknown option '" + o.command.front() +
+                                 "' (see extsys run --help)");
   auto level = log::parseLevel(o.logLevel);
-  if (!level) {
-    log::app().error("{}", level.error().message());
-    return launcher::kExitLauncherFailed;
-  }
+  if (!level)
+    return fatal(kExitUsage, "run: " + level.error().message());
   log::setLevel(*level);
   auto request = launcher::parseModelRequest(o.processModel);
-  if (!request) {
-    log::app().error("run: {}", request.error().message());
-    return launcher::kExitLauncherFailed;
+  if (!request)
+    return fatal(kExitUsage, "run: " + request.error().message());
+  if (o.audit == "-")
+    return fatal(kExitUsage, "run: --audit needs a FILE ('-' is not supported; --log-file - "
+                             "keeps the log on stderr)");
+  auto policy = loadPolicyArg(o.policy);
+  if (!policy)
+    return policyError(policy.error().message());  // nothing started
+  if (!o.containment.empty()) {
+    if (policy->mode != policy::EnforceMode::Strict)
+      return fatal(kExitUsage, "run: --containment applies to strict policies; policy " +
+                                   policy->name + " is cooperative (not a sandbox: nothing to contain)");
+    policy->containment = *policy::parseContainmentFloor(o.containment);  // checked by CLI11
   }
-  const launcher::ModelChoice choice =
-      launcher::chooseProcessModel(*request, launcher::currentPtraceAccess());
-  if (!choice.model) {
-    log::app().error("run: {}", choice.reason);
-    return launcher::kExitLauncherFailed;
-  }
-  // With a log file, the supervisor says it there (extsys's stderr is
-  // PROGRAM's).
-  const std::string modelLine =
-      fmt::format("process model: {} ({})", launcher::name(*choice.model), choice.reason);
-  if (o.logFile.empty() || o.logFile == "-")
-    log::app().info("{}", modelLine);
-  if (!choice.warning.empty())
-    log::app().warn("{}", choice.warning);
-
   o.logFile = absolutePath(o.logFile);
   o.audit = absolutePath(o.audit);
+  // Opened here as the supervisor will open them, so that a path that cannot
+  // be used stops everything with its own message (the supervisor, which
+  // opens them again, could only report it through the handshake).
+  for (const std::string* path : {&o.audit, &o.logFile})
+    if (auto st = checkOutputFile(*path); !st)
+      return fatal(launcher::kExitLauncherFailed, st.error().message());
 
-  auto policy = loadPolicyArg(o.policy);
-  if (!policy) {
-    std::fprintf(stderr, "%s\n", policy.error().message().c_str());
-    return 2;  // nothing started
-  }
   auto lookup = kernel::currentKernelFeatures(
       o.noCache ? kernel::CacheMode::Bypass : kernel::CacheMode::Use, EXTSYS_VERSION);
-  if (!lookup) {
-    log::app().error("cannot learn this kernel's features: {}", lookup.error().message());
-    return launcher::kExitLauncherFailed;
-  }
+  if (!lookup)
+    return fatal(launcher::kExitLauncherFailed,
+                 "cannot learn this kernel's features: " + lookup.error().message());
   for (const auto& d : kernel::syscallTable())
     for (const auto& x : lookup->features.report(d.id).disagreements)
       log::app().warn("{} {}: probe and version table disagree (table {:#x}, probe {:#x}); "
                       "using the probe", d.name, x.field, x.table, x.probe);
   auto effective = policy::makeEffective(*policy, lookup->features);
-  if (!effective) {
-    std::fprintf(stderr, "%s\n", effective.error().message().c_str());
-    return 2;
-  }
+  if (!effective)
+    return policyError(effective.error().message());
   if (o.probeErrno != 0)
     effective->probeErrno = o.probeErrno;
 
@@ -220,18 +256,52 @@ int runCommand(RunOptions o) {
   spec.argv = o.command;
   spec.nested = o.nested == "passthrough" ? launcher::NestedMode::Passthrough
                                           : launcher::NestedMode::Fail;
-  spec.model = *choice.model;
+  const filter::RuleSet rules = filter::buildRules(*effective);
+  // A strict policy whose filter notifies nothing needs no supervisor: no
+  // process of extsys stays, so there is none to attack either.
+  spec.supervised = rules.notifies() || effective->mode != policy::EnforceMode::Strict;
+  std::string modelLine;
+  if (spec.supervised) {
+    const launcher::ModelChoice choice =
+        launcher::chooseProcessModel(*request, launcher::currentPtraceAccess());
+    if (!choice.model)
+      return fatal(launcher::kExitLauncherFailed, "run: " + choice.reason);
+    spec.model = *choice.model;
+    // With a log file, the supervisor says it there (extsys's stderr is
+    // PROGRAM's).
+    modelLine = fmt::format("process model: {} ({})", launcher::name(spec.model), choice.reason);
+    if (o.logFile.empty() || o.logFile == "-")
+      log::app().info("{}", modelLine);
+    if (!choice.warning.empty())
+      log::app().warn("{}", choice.warning);
+  } else {
+    log::app().info("no supervisor: policy {} decides every call in BPF (its filter notifies "
+                    "nothing); {} runs in place", effective->name, o.command.front());
+    if (!o.audit.empty())
+      log::app().warn("--audit {}: policy {} has no supervisor, so there are no decisions to "
+                      "record (nothing is written)", o.audit, effective->name);
+  }
+  if (effective->mode == policy::EnforceMode::Strict) {
+    const auto d = launcher::decideContainment(effective->containment,
+                                               launcher::probeContainment(), effective->name);
+    if (!d.refusal.empty())
+      return fatal(launcher::kExitLauncherFailed, "run: " + d.refusal);
+    if (!d.warning.empty())
+      log::app().warn("{}", d.warning);
+    log::app().info("containment: {} ({})", launcher::containmentLevelName(d.planned.level),
+                    d.planned.reason);
+    spec.containment = d.planned.level;
+  }
   // A strict policy is a sandbox: set-id programs must not gain privileges
   // in it. Otherwise only where the kernel demands it.
   spec.noNewPrivs = effective->mode == policy::EnforceMode::Strict
                         ? launcher::NoNewPrivs::Always
                         : launcher::NoNewPrivs::WhenRequired;
   spec.frontLog = o.logFile;
-  auto program = filter::buildFilter(*effective);
-  if (!program) {
-    log::app().error("cannot build the seccomp filter: {}", program.error().message());
-    return launcher::kExitLauncherFailed;
-  }
+  auto program = filter::buildFilter(rules);
+  if (!program)
+    return fatal(launcher::kExitLauncherFailed,
+                 "cannot build the seccomp filter: " + program.error().message());
   spec.program = std::move(*program);
   const bool sync = lookup->features.notify.syncWakeUp;
   return launcher::launch(spec, [&](launcher::Handshake& h) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/supervisor_flags.h"
+#include "base/result.h"
 
 namespace extsys::app {
 
@@ -20,6 +21,7 @@ struct RunOptions {
   std::string logFile;
   std::string nested = "fail";
   std::string processModel = "auto";
+  std::string containment;  // "" = the policy's (strict only)
   SupervisorFlags supervisor;
   bool noCache = false;
   std::vector<std::string> command;
@@ -32,9 +34,15 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
 // argv (CLI11 2.1 mishandles `--` in prefix commands) and returns them.
 std::vector<std::string> splitCommand(int& argc, char** argv);
 
-// Runs it. In place: returns only on failure (exit status 2 for a bad
-// policy, else 125, 126 or 127). In the ancestor model: PROGRAM's status.
+// Runs it. In place: returns only on failure (exit status 2 for a usage
+// error or a bad policy, else 125, 126 or 127). In the ancestor model:
+// PROGRAM's status.
 int runCommand(RunOptions options);
+
+// Opens PATH as --log-file and --audit are opened (base/files.h:
+// openAppendFile) and closes it again, so that a path that cannot be used
+// fails before anything starts. "" and "-" (stderr) pass.
+[[nodiscard]] Status checkOutputFile(const std::string& path);
 
 // "dir/x" relative to the current directory, for paths the supervisor (which
 // runs in "/") opens later.

@@ -2,15 +2,38 @@
 // base/log.cpp - spdlog setup.
 #include "base/log.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <unistd.h>
 
 #include <array>
+#include <mutex>
+
+#include "base/files.h"
 
 namespace extsys::log {
 namespace {
+
+// A log file opened by openAppendFile: one write(2) per line, so lines of
+// several processes appending to one file never interleave.
+class FdSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  explicit FdSink(UniqueFd fd) : fd_(std::move(fd)) {}
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    if (::write(fd_.get(), line.data(), line.size()) < 0) {
+      // A full disk must not stop the supervisor: the line is lost.
+    }
+  }
+  void flush_() override {}
+
+private:
+  UniqueFd fd_;
+};
 
 // Synchronous loggers with locking sinks (the supervisor's worker threads
 // share them); no background thread, so fork() stays safe. Sinks are only
@@ -78,14 +101,12 @@ Status toStderr(const std::string& role) {
 }
 
 Status toFile(const std::string& path, const std::string& role) {
-  spdlog::sink_ptr sink;
-  try {  // spdlog reports file errors by exception; this adapter is the only catch.
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
-  } catch (const spdlog::spdlog_ex& e) {
-    return Error(EIO, "cannot open log file '" + path + "': " + e.what());
-  }
-  registry().useSink(sink, "%Y-%m-%dT%H:%M:%S.%f extsys " + role + "[" +
-                               std::to_string(getpid()) + "] %l: %v");
+  auto fd = openAppendFile(path);
+  if (!fd)
+    return std::move(fd).error();
+  registry().useSink(std::make_shared<FdSink>(std::move(*fd)),
+                     "%Y-%m-%dT%H:%M:%S.%f extsys " + role + "[" + std::to_string(getpid()) +
+                         "] %l: %v");
   return okStatus();
 }
 

@@ -22,8 +22,10 @@ spdlog::logger& app();
 // Sets the level of every module logger.
 void setLevel(spdlog::level::level_enum level);
 
-// Sends every logger to stderr (the default) or to FILE (appending). The line
-// prefix names the process role ("run", "supervisor") and pid.
+// Sends every logger to stderr (the default) or to FILE (appending; opened
+// with openAppendFile, base/files.h: no symbolic link, our own regular file,
+// created mode 0600). The line prefix names the process role ("run",
+// "supervisor") and pid.
 [[nodiscard]] Status toStderr(const std::string& role);
 [[nodiscard]] Status toFile(const std::string& path, const std::string& role);
 // Drops all output (the supervisor after start-up when no log file is set).

@@ -41,33 +41,73 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+ArgCondition conditionOf(const policy::ArgCheck& c) {
+  switch (c.test) {
+    case policy::ArgTest::Low32Eq:
+      return maskedEq(c.arg, 0xFFFFFFFFULL, c.value);
+    case policy::ArgTest::NonZero:
+      return {c.arg, CmpOp::Ne, ~0ULL, 0};
+    case policy::ArgTest::AnyBitOf:
+      break;  // expanded by the caller
+  }
+  return maskedEq(c.arg, c.value, c.value);
+}
+
+// One rule per bit of the rule's AnyBitOf check (if any), each with the
+// other checks.
+void addArgRule(const policy::ArgRule& r, std::vector<Rule>& out) {
+  const Action deny = Action::fail(r.err);
+  std::vector<ArgCondition> common;
+  const policy::ArgCheck* bits = nullptr;
+  for (const auto& c : r.checks) {
+    if (c.test == policy::ArgTest::AnyBitOf)
+      bits = &c;
+    else
+      common.push_back(conditionOf(c));
+  }
+  if (bits == nullptr) {
+    out.push_back({r.syscall, deny, common});
+    return;
+  }
+  for (int b = 0; b < 64; ++b) {
+    const uint64_t bit = 1ULL << b;
+    if ((bits->value & bit) == 0)
+      continue;
+    std::vector<ArgCondition> conditions{maskedEq(bits->arg, bit, bit)};
+    conditions.insert(conditions.end(), common.begin(), common.end());
+    out.push_back({r.syscall, deny, std::move(conditions)});
+  }
+}
+
 // Parts 2 and 3: extra hidden syscalls, then strict mode's register rules.
 void addHiddenAndRegisterRules(const policy::EffectivePolicy& p, std::vector<Rule>& out) {
   for (const auto& name : p.enosys)
     out.push_back({name, Action::fail(ENOSYS), {}});
-  // Syscalls denied whatever their arguments: per-bit rules would add nothing.
+  // Syscalls denied whatever their arguments: other rules would add nothing.
   std::vector<std::string> deniedWhole = p.enosys;
   for (const auto& r : p.argRules)
-    if (r.forbidden == 0)
+    if (r.checks.empty())
       deniedWhole.push_back(r.syscall);
   for (const auto& r : p.argRules) {
-    const Action deny = Action::fail(r.err);
-    if (r.forbidden == 0) {
+    if (r.checks.empty()) {
       if (!contains(p.enosys, r.syscall))
-        out.push_back({r.syscall, deny, {}});
+        out.push_back({r.syscall, Action::fail(r.err), {}});
       continue;
     }
-    if (contains(deniedWhole, r.syscall))
-      continue;
-    for (int b = 0; b < 64; ++b) {
-      const uint64_t bit = 1ULL << b;
-      if (r.forbidden & bit)
-        out.push_back({r.syscall, deny, {maskedEq(r.arg, bit, bit)}});
-    }
+    if (!contains(deniedWhole, r.syscall))
+      addArgRule(r, out);
   }
 }
 
 }  // namespace
+
+bool ArgCondition::holds(const uint64_t (&args)[6]) const {
+  switch (op) {
+    case CmpOp::MaskedEq: return (args[arg] & mask) == value;
+    case CmpOp::Ne: return args[arg] != value;
+  }
+  return false;
+}
 
 bool RuleSet::notifies() const {
   return std::any_of(rules.begin(), rules.end(),

@@ -13,13 +13,16 @@
 //      probes only: NOTIFY when (size & bit 63) == bit 63;
 //      restricted real calls only: NOTIFY when (size & bit 63) == 0;
 //      otherwise no rule (the default action allows it);
-//   2. the extra hidden syscalls (policy `hide`, strict mode's io_uring and
-//      open_tree_attr): ERRNO(ENOSYS);
-//   3. strict mode's register rules on the legacy calls: ERRNO(deny_errno)
-//      for every call, or one rule per forbidden bit ((arg & bit) == bit).
-//      A syscall already denied whatever its arguments gets no bit rules.
+//   2. the extra hidden syscalls (policy `hide`, strict mode's hidden routes:
+//      io_uring, the new mount API): ERRNO(ENOSYS);
+//   3. strict mode's register rules (policy/strict.h, one per route):
+//      ERRNO(errno) for every call, or when its checks hold - one rule per
+//      forbidden bit ((arg & bit) == bit), a 32-bit equality
+//      ((arg & 0xffffffff) == value), or arg != 0.
+//      A syscall already denied whatever its arguments gets no other rules.
 // So a syscall either has one rule without conditions, or rules that all
-// share one action: no two rules of a syscall ever disagree.
+// share one action: no two rules of a syscall ever disagree (the routes of
+// one syscall come from one restricted syscall, or are all EPERM).
 //
 // A rule for a syscall the architecture does not have (open, creat, mknod...
 // on aarch64 and riscv64: kernel/abi/arch.h) is dropped, not an error: no
@@ -54,10 +57,11 @@ struct Action {
   bool operator==(const Action&) const = default;
 };
 
-// How an argument is compared. Only the one extsys needs; each renderer
-// maps it to its own name (SCMP_CMP_MASKED_EQ).
+// How an argument is compared. Only those extsys needs; each renderer maps
+// them to its own names (SCMP_CMP_MASKED_EQ, SCMP_CMP_NE).
 enum class CmpOp : uint8_t {
   MaskedEq,  // (arg & mask) == value, on all 64 bits
+  Ne,        // arg != value, on all 64 bits (mask unused: all ones)
 };
 
 struct ArgCondition {
@@ -66,6 +70,8 @@ struct ArgCondition {
   uint64_t mask = 0;
   uint64_t value = 0;
   bool operator==(const ArgCondition&) const = default;
+  // Whether a call with these arguments meets it: the table's own meaning.
+  bool holds(const uint64_t (&args)[6]) const;
 };
 
 struct Rule {

@@ -32,6 +32,7 @@ uint32_t seccompAction(const Action& a) {
 scmp_compare seccompOp(CmpOp op) {
   switch (op) {
     case CmpOp::MaskedEq: return SCMP_CMP_MASKED_EQ;
+    case CmpOp::Ne: return SCMP_CMP_NE;
   }
   return _SCMP_CMP_MIN;
 }
@@ -52,11 +53,16 @@ Status addRule(Ctx& ctx, const Rule& r, const kernel::ArchDesc& arch) {
       return Error(ENOSYS, "libseccomp cannot render syscall '" + r.syscall + "' for " +
                                std::string(arch.name) + " on this host (its table lacks it)");
   }
-  // 64-bit masked compares: libseccomp tests the high word and skips the
-  // low word when its mask is 0.
+  // 64-bit compares: libseccomp tests the high and the low word, and skips
+  // a word whose mask is 0 (a 32-bit equality tests the low word only).
+  // SCMP_CMP_NE takes the value in datum_a.
   std::vector<scmp_arg_cmp> cmps;
-  for (const auto& c : r.conditions)
-    cmps.push_back({c.arg, seccompOp(c.op), c.mask, c.value});
+  for (const auto& c : r.conditions) {
+    if (c.op == CmpOp::Ne)
+      cmps.push_back({c.arg, SCMP_CMP_NE, c.value, 0});
+    else
+      cmps.push_back({c.arg, seccompOp(c.op), c.mask, c.value});
+  }
   int rc = seccomp_rule_add_exact_array(ctx.get(), seccompAction(r.action), nr,
                                         static_cast<unsigned>(cmps.size()),
                                         cmps.empty() ? nullptr : cmps.data());
@@ -120,8 +126,15 @@ Result<BpfProgram> buildFilter(const RuleSet& rules, const kernel::ArchDesc& arc
     return std::move(bytes).error();
   if (bytes->empty() || bytes->size() % sizeof(sock_filter) != 0)
     return Error(EINVAL, "libseccomp exported a malformed program");
+  // The kernel refuses longer programs (EINVAL), and sock_fprog.len is an
+  // unsigned short: a longer one must never be cut to fit.
+  const size_t count = bytes->size() / sizeof(sock_filter);
+  if (count > BPF_MAXINSNS)
+    return Error(E2BIG, "the seccomp program has " + std::to_string(count) +
+                            " instructions, more than the kernel's limit of " +
+                            std::to_string(BPF_MAXINSNS) + " (BPF_MAXINSNS); use fewer rules");
   BpfProgram prog;
-  prog.insns.resize(bytes->size() / sizeof(sock_filter));
+  prog.insns.resize(count);
   std::memcpy(prog.insns.data(), bytes->data(), bytes->size());
   return prog;
 }

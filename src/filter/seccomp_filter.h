@@ -32,6 +32,7 @@ struct BpfProgram {
   std::vector<sock_filter> insns;
 };
 
+// A program longer than BPF_MAXINSNS (4096) is an error (E2BIG).
 // `rules` must have been built for `arch` (buildRules(p, arch)).
 [[nodiscard]] Result<BpfProgram> buildFilter(const RuleSet& rules,
                                              const kernel::ArchDesc& arch = kernel::nativeArch());

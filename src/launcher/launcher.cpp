@@ -64,6 +64,8 @@ int launch(const LaunchSpec& spec, const SupervisorMain& supervisorMain) {
   // `extsys run -- prog <&-`: whatever extsys opens from here on (sockets,
   // the listener) must not take fd 0, 1 or 2, which PROGRAM finds closed.
   detail::occupyClosedStdio();
+  if (!spec.supervised)
+    return detail::runUnsupervised(spec);
   if (spec.model == ProcessModel::Ancestor)
     return detail::runAncestor(spec, supervisorMain);
   return detail::runInPlace(spec, supervisorMain);

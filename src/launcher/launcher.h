@@ -24,18 +24,26 @@
 //   PROGRAM (S's child; P's process group, session and terminal)
 //
 // In both, the process that execs PROGRAM installs the filter itself
-// (launcher/program.h, the one place for further confinement), hands the
-// listener to S over a socketpair and waits for S's "ready". Every fd extsys
-// opens is close-on-exec, so nothing of extsys leaks into PROGRAM.
+// (launcher/program.h, the one place for further confinement: a strict
+// policy's Landlock containment), hands the listener to S over a socketpair
+// and waits for S's "ready". Every fd extsys opens is close-on-exec, so
+// nothing of extsys leaks into PROGRAM.
+//
+// Without a supervisor (a filter that notifies nothing, as a strict policy
+// that restricts every described syscall has): no listener, no fork at all;
+// extsys contains itself, installs the filter and becomes PROGRAM, whatever
+// the model says.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "filter/seccomp_filter.h"
+#include "launcher/containment.h"
 #include "launcher/process_model.h"
 
 namespace extsys::launcher {
@@ -61,6 +69,12 @@ struct LaunchSpec {
   NestedMode nested = NestedMode::Fail;
   NoNewPrivs noNewPrivs = NoNewPrivs::WhenRequired;
   ProcessModel model = ProcessModel::InPlace;
+  // Strict policies: PROGRAM's process sets no_new_privs and enters a
+  // Landlock domain (launcher/containment.h) before the filter, and the
+  // launch fails (125) should it get less than this level.
+  std::optional<ContainmentLevel> containment;
+  // False when the filter notifies nothing: no listener, no supervisor.
+  bool supervised = true;
   // Ancestor model: where the front logs once PROGRAM runs ("" nowhere,
   // "-" stderr, else a file). Its stdio is let go then, as the supervisor's.
   std::string frontLog;

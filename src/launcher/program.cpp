@@ -20,6 +20,7 @@
 #include "base/fd_passing.h"
 #include "base/sys.h"
 #include "kernel/abi/uapi_compat.h"
+#include "launcher/containment.h"
 
 namespace extsys::launcher::detail {
 namespace {
@@ -39,6 +40,17 @@ Result<UniqueFd> newListener(const filter::BpfProgram& program) {
     return Error::fromErrno(errno, "seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER)");
   return UniqueFd(fd);
 }
+
+// A filter that notifies nothing needs no listener.
+Status newFilter(const filter::BpfProgram& program) {
+  sock_fprog prog{static_cast<unsigned short>(program.insns.size()),
+                  const_cast<sock_filter*>(program.insns.data())};
+  if (sys::seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+    return Error::fromErrno(errno, "seccomp(SECCOMP_SET_MODE_FILTER)");
+  return okStatus();
+}
+
+bool noNewPrivsSet() { return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1; }
 
 // "Seccomp: 2" in /proc/self/status: some filter is installed already.
 bool underSeccompFilter() {
@@ -155,8 +167,10 @@ Result<UniqueFd> installListener(const LaunchSpec& spec) {
       return fd;
   }
   // The kernel demands no_new_privs (or the policy wants it). A nested run
-  // that will pass through must not keep it: find out first.
-  if (spec.nested == NestedMode::Passthrough && underSeccompFilter() && listenerWouldBeBusy())
+  // that will pass through must not keep it: find out first (unless it is
+  // set already: containment did, after the same check).
+  if (spec.nested == NestedMode::Passthrough && !noNewPrivsSet() && underSeccompFilter() &&
+      listenerWouldBeBusy())
     return Error(EBUSY, "already under a seccomp listener");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return Error::fromErrno(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
@@ -183,11 +197,41 @@ Status awaitReady(int sock) {
 
 }  // namespace
 
+Status confineProgramProcess(const LaunchSpec& spec) {
+  if (!spec.containment)
+    return okStatus();
+  // Landlock requires no_new_privs (or CAP_SYS_ADMIN); strict sets it anyway.
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return Error::fromErrno(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+  auto got = containSelf();
+  if (!got)
+    return std::move(got).error();
+  if (got->level < *spec.containment)  // the kernel changed since the plan: never weaker
+    return Error(EPERM, std::string("Landlock containment is ") + containmentLevelName(got->level) +
+                            ", not " + containmentLevelName(*spec.containment) + ": " +
+                            got->reason);
+  return okStatus();
+}
+
 Armed armProgramProcess(const LaunchSpec& spec, int sock) {
   // >>> Further confinement of PROGRAM goes here, and only here: this runs
   // in the process that execs PROGRAM, in both process models, just before
   // the filter is installed (so that it applies to the filter's own set-up
-  // as little as possible, and to everything PROGRAM does).
+  // as little as possible, and to everything PROGRAM does). The supervisor
+  // (and, in the ancestor model, the front) exist already: outside the
+  // domain, out of PROGRAM's reach.
+  if (spec.containment) {
+    // A nested run that will pass through must run without extsys: no
+    // no_new_privs, no domain. Find out before either is set.
+    if (spec.nested == NestedMode::Passthrough && underSeccompFilter() && listenerWouldBeBusy()) {
+      (void)sendWithFd(sock, std::string(1, kBusy), -1);
+      return Armed::Busy;
+    }
+    if (auto st = confineProgramProcess(spec); !st) {
+      message("cannot contain the program: " + st.error().message());
+      return Armed::Failed;
+    }
+  }
 
   auto listener = installListener(spec);
   if (!listener) {
@@ -210,6 +254,27 @@ Armed armProgramProcess(const LaunchSpec& spec, int sock) {
     return Armed::Failed;
   }
   return Armed::Ready;
+}
+
+int runUnsupervised(const LaunchSpec& spec) {
+  if (auto st = confineProgramProcess(spec); !st) {
+    message("cannot contain the program: " + st.error().message());
+    return kExitLauncherFailed;
+  }
+  Status installed = spec.noNewPrivs == NoNewPrivs::WhenRequired
+                         ? newFilter(spec.program)
+                         : Error(EACCES, "no_new_privs wanted");
+  if (!installed && installed.error().err() == EACCES) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+      installed = Error::fromErrno(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+    else
+      installed = newFilter(spec.program);
+  }
+  if (!installed) {
+    message("cannot install the seccomp filter: " + installed.error().message());
+    return kExitLauncherFailed;
+  }
+  return execProgram(spec.argv);
 }
 
 int execProgram(const std::vector<std::string>& args) {

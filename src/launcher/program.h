@@ -29,6 +29,15 @@ void message(const std::string& text);
 // The message of a nested listener (EBUSY) in --nested=fail mode.
 std::string nestedMessage();
 
+// Under a strict policy (spec.containment): no_new_privs, then the Landlock
+// domain (launcher/containment.h), at least at the level planned. Nothing
+// otherwise.
+[[nodiscard]] Status confineProgramProcess(const LaunchSpec& spec);
+
+// PROGRAM without a supervisor (spec.supervised false): contained, the
+// filter without a listener, exec in this process. Returns only on failure.
+[[nodiscard]] int runUnsupervised(const LaunchSpec& spec);
+
 enum class Armed : uint8_t { Ready, Busy, Failed };
 // Everything between "this process will become PROGRAM" and exec: the one
 // place for further confinement, the filter, the listener sent over `sock`

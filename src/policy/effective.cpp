@@ -2,12 +2,13 @@
 // policy/effective.cpp - a policy applied to the running kernel.
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <string>
 
 #include "kernel/abi/flag_names.h"
 #include "kernel/abi/uapi_compat.h"
 #include "kernel/abi/uapi_flags.h"
 #include "policy/policy.h"
+#include "policy/strict.h"
 
 namespace extsys::policy {
 
@@ -32,6 +33,21 @@ const char* name(CallMode m) {
 const char* name(EnforceMode m) {
   return m == EnforceMode::Strict ? "strict" : "cooperative";
 }
+const char* name(ContainmentFloor f) {
+  switch (f) {
+    case ContainmentFloor::Full: return "full";
+    case ContainmentFloor::PtraceOnly: return "ptrace-only";
+    case ContainmentFloor::None: return "none";
+  }
+  return "?";
+}
+Result<ContainmentFloor> parseContainmentFloor(std::string_view text) {
+  for (auto f : {ContainmentFloor::Full, ContainmentFloor::PtraceOnly, ContainmentFloor::None})
+    if (text == name(f))
+      return f;
+  return Error(EINVAL, "containment must be \"full\", \"ptrace-only\" or \"none\", not \"" +
+                           std::string(text) + "\"");
+}
 
 Policy defaultPolicy() { return Policy{}; }
 
@@ -39,87 +55,45 @@ namespace {
 
 constexpr uint64_t kAllOnes = ~0ULL;
 
-size_t fieldIndex(SyscallId id, std::string_view field) {
-  const auto& fields = kernel::describe(id).fields;
-  for (size_t i = 0; i < fields.size(); ++i)
-    if (fields[i].name == field)
-      return i;
-  return kMaxFields;
-}
-
-void maskImageField(kernel::ProbeAnswer& a, size_t field, uint64_t mask) {
-  const auto& f = kernel::describe(a.id).fields[field];
-  if (f.offset + 8u > a.image.size())
-    return;
-  uint64_t v;
-  std::memcpy(&v, a.image.data() + f.offset, 8);
-  v &= mask;
-  std::memcpy(a.image.data() + f.offset, &v, 8);
-}
-
-// MOUNT_ATTR_* bits -> the MS_* flags mount(2) uses for the same attribute.
-uint64_t msFlagsFor(uint64_t forbiddenAttrs) {
-  using namespace uapi;
-  struct Same {
-    uint64_t attr, ms;
-  };
-  static constexpr Same kSame[] = {
-      {kMountAttrRdonly, kMsRdonly},       {kMountAttrNosuid, kMsNosuid},
-      {kMountAttrNodev, kMsNodev},         {kMountAttrNoexec, kMsNoexec},
-      {kMountAttrNoatime, kMsNoatime},     {kMountAttrStrictatime, kMsStrictatime},
-      {kMountAttrNodiratime, kMsNodiratime}, {kMountAttrNosymfollow, kMsNosymfollow},
-  };
-  uint64_t ms = 0;
-  for (const auto& s : kSame)
-    if (forbiddenAttrs & s.attr)
-      ms |= s.ms;
-  // MOUNT_ATTR_RELATIME is 0: forbidding it means forbidding the whole field.
-  if ((forbiddenAttrs & kMountAttrAtime) == kMountAttrAtime)
-    ms |= kMsRelatime;
-  return ms;
-}
 
 // The persona's view of the kernel: only what both have.
 kernel::KernelFeatures personaView(const kernel::KernelFeatures& k, kernel::KernelVersion v) {
   const kernel::KernelFeatures p = kernel::featuresForVersion(v);
   kernel::KernelFeatures t = k;
-  t.openat2.present = k.openat2.present && p.openat2.present;
-  t.openat2.flags &= p.openat2.flags;
-  t.openat2.mode &= p.openat2.mode;
-  t.openat2.resolve &= p.openat2.resolve;
-  t.clone3.present = k.clone3.present && p.clone3.present;
-  t.clone3.extraFlags &= p.clone3.extraFlags;
-  t.clone3.structSize = std::min(k.clone3.structSize, p.clone3.structSize);
-  t.mountSetattr.present = k.mountSetattr.present && p.mountSetattr.present;
-  t.mountSetattr.attrs &= p.mountSetattr.attrs;
-  t.mountSetattr.attrsClr &= p.mountSetattr.attrsClr;
-  t.mountSetattr.propagation &= p.mountSetattr.propagation;
+  for (size_t i = 0; i < kernel::kSyscallCount; ++i) {
+    const kernel::SyscallFeatures& ps = p.syscalls[i];
+    kernel::SyscallFeatures& ts = t.syscalls[i];
+    ts.present = ts.present && ps.present;
+    ts.structSize = std::min(ts.structSize, ps.structSize);
+    for (size_t f = 0; f < ts.fields.size(); ++f)
+      ts.fields[f] &= ps.fields[f];
+    for (size_t a = 0; a < ts.args.size(); ++a)
+      ts.args[a] &= ps.args[a];
+  }
+  t.landlockAbi = std::min(k.landlockAbi, p.landlockAbi);
   return t;
 }
 
-// What a persona lets real calls use, per field.
+// What a persona lets real calls use, per field and checked argument: what
+// the persona's kernel accepts, as the answer reports it (flag fields with
+// their always-reported bits; a copied field as its source, as the RFC
+// answer does: the kernel itself still refuses what it refuses).
 void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscall& decided) {
-  auto set = [&](std::string_view field, uint64_t v) { decided.allow[fieldIndex(id, field)] = v; };
-  switch (id) {
-    case SyscallId::Openat2:
-      set("flags", t.openat2.flags);
-      set("mode", t.openat2.mode);
-      set("resolve", t.openat2.resolve);
-      decided.maxStructSize = t.openat2.structSize;
-      break;
-    case SyscallId::Clone3:
-      set("flags", uapi::kCloneLegacyFlags | t.clone3.extraFlags);
-      decided.maxStructSize = t.clone3.structSize;
-      break;
-    case SyscallId::MountSetattr:
-      set("attr_set", t.mountSetattr.attrs);
-      // As the RFC answer does: attr_clr = the valid attributes (the kernel
-      // itself still refuses IDMAP there).
-      set("attr_clr", t.mountSetattr.attrs);
-      set("propagation", t.mountSetattr.propagation);
-      decided.maxStructSize = t.mountSetattr.structSize;
-      break;
+  const kernel::SyscallDesc& d = kernel::describe(id);
+  if (!d.readsStruct)
+    return;  // the kernel only writes the struct: nothing in it to restrict
+  const kernel::SyscallFeatures& s = t.of(id);
+  for (size_t f = 0; f < d.fields.size(); ++f) {
+    const kernel::FieldDesc& fd = d.fields[f];
+    if (fd.role == kernel::FieldRole::Mask)
+      decided.allow[f] = fd.value | s.fields[f];
+    else if (fd.role == kernel::FieldRole::CopyOf)
+      decided.allow[f] = d.fields[fd.value].value | s.fields[fd.value];
   }
+  for (size_t a = 0; a < d.args.size(); ++a)
+    if (!d.args[a].fixedMask)
+      decided.argAllow[a] = s.args[a];
+  decided.maxStructSize = s.structSize;
 }
 
 // Whether a persona's limits reject anything the running kernel accepts.
@@ -127,73 +101,27 @@ bool restrictsKernel(const kernel::KernelFeatures& k, SyscallId id, const Effect
                      const SyscallPolicy& written) {
   EffectiveSyscall kernelLimits;
   kernelLimits.allow.fill(kAllOnes);
+  kernelLimits.argAllow.fill(kAllOnes);
   personaAllow(k, id, kernelLimits);
   for (size_t f = 0; f < kMaxFields; ++f)
     if ((kernelLimits.allow[f] & ~decided.allow[f]) != 0 || written.allow[f])
       return true;
+  for (size_t a = 0; a < kernelLimits.argAllow.size(); ++a)
+    if ((kernelLimits.argAllow[a] & ~decided.argAllow[a]) != 0)
+      return true;
   return kernelLimits.maxStructSize > decided.maxStructSize;
 }
 
-uint64_t allowed(const EffectiveSyscall& decided, SyscallId id, std::string_view field) {
-  return decided.allow[fieldIndex(id, field)];
-}
-
-// Strict mode: a restriction that would need target memory becomes "hide"
-// plus register-level rules on the legacy calls a libc falls back to.
-void translateStrict(SyscallId id, EffectiveSyscall& decided, EffectivePolicy& e) {
-  decided.call = CallMode::Hide;
-  decided.probe = ProbeMode::Hide;
-  const int err = decided.denyErrno;
-  switch (id) {
-    case SyscallId::Openat2: {
-      // openat(2)'s flags are an int and unknown bits are ignored there, so
-      // only the known ones are ever forbidden.
-      const uint64_t flags = uapi::kValidOpenFlags & ~allowed(decided, id, "flags");
-      const uint64_t mode = uapi::kModeBits & ~allowed(decided, id, "mode");
-      if (flags) {
-        e.argRules.push_back({"openat", 2, flags, err, "openat2 restricted: same open flags"});
-        e.argRules.push_back({"open", 1, flags, err, "openat2 restricted: same open flags"});
-        e.argRules.push_back({"open_by_handle_at", 2, flags, err, "openat2 restricted: same open flags"});
-        if (flags & (uapi::kOCreat | uapi::kOWronly | uapi::kOTrunc))
-          e.argRules.push_back({"creat", 0, 0, err, "creat implies O_CREAT|O_WRONLY|O_TRUNC"});
-      }
-      if (mode) {
-        e.argRules.push_back({"openat", 3, mode, err, "openat2 restricted: same mode bits"});
-        e.argRules.push_back({"open", 2, mode, err, "openat2 restricted: same mode bits"});
-        e.argRules.push_back({"creat", 1, mode, err, "openat2 restricted: same mode bits"});
-      }
-      e.notes.push_back("openat2 is hidden (ENOSYS): a supervisor cannot open files on a "
-                        "caller's behalf faithfully, so opens fall back to openat(2), whose "
-                        "flags are checked in BPF; RESOLVE_* confinement is not available");
-      break;
-    }
-    case SyscallId::Clone3: {
-      const uint64_t forbidden = ~allowed(decided, id, "flags") & uapi::kCloneLegacyFlags;
-      // clone(2) carries the exit signal in its low byte: never a flag. Its
-      // flags are the first argument, the second on s390x (kernel/abi/arch.h).
-      if (const uint64_t cloneFlags = forbidden & ~uapi::kCsignal)
-        e.argRules.push_back({"clone", kernel::nativeArch().cloneFlagsArg, cloneFlags, err,
-                              "clone3 restricted: same flags"});
-      if (forbidden & uapi::kUnshareFlags)
-        e.argRules.push_back({"unshare", 0, forbidden & uapi::kUnshareFlags, err,
-                              "clone3 restricted: same namespace flags"});
-      e.notes.push_back("clone3 is hidden (ENOSYS): its flags live in memory, so libc falls "
-                        "back to clone(2), whose flags are checked in BPF");
-      break;
-    }
-    case SyscallId::MountSetattr: {
-      const uint64_t attrs = uapi::kKnownMountAttrs & ~allowed(decided, id, "attr_set");
-      const uint64_t prop = uapi::kMountPropagationFlags & ~allowed(decided, id, "propagation");
-      const uint64_t ms = msFlagsFor(attrs) | prop;
-      if (ms)
-        e.argRules.push_back({"mount", 3, ms, err, "mount_setattr restricted: same attributes"});
-      if (attrs)
-        e.argRules.push_back({"fsmount", 2, attrs, err, "mount_setattr restricted: same attributes"});
-      e.enosys.push_back("open_tree_attr");  // takes the same struct mount_attr (6.15)
-      e.notes.push_back("mount_setattr and open_tree_attr are hidden (ENOSYS): their attributes "
-                        "live in memory; mount(2) and fsmount(2) flags are checked in BPF");
-      break;
-    }
+// A described syscall that strict mode (or the policy) put on the ENOSYS
+// list is hidden through its own decision, so that its rules in the filter
+// never disagree.
+void hideListedSyscalls(EffectivePolicy& e) {
+  for (const auto& d : kernel::syscallTable()) {
+    if (std::erase(e.enosys, std::string(d.name)) == 0)
+      continue;
+    EffectiveSyscall& decided = e.syscalls[static_cast<size_t>(d.id)];
+    decided.call = CallMode::Hide;
+    decided.probe = ProbeMode::Hide;
   }
 }
 
@@ -215,6 +143,7 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
     EffectiveSyscall& decided = e.syscalls[i];
     kernel::ProbeAnswer& answer = e.answers[i];
     decided.allow.fill(kAllOnes);
+    decided.argAllow.fill(kAllOnes);
     decided.denyErrno = written.denyErrno.value_or(EINVAL);
 
     if (p.persona && !answer.present) {
@@ -238,23 +167,25 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
       uint64_t advertised = kAllOnes;
       if (written.advertise[f])
         advertised &= *written.advertise[f];
-      if (decided.call == CallMode::Restrict && !kernel::flagNames(d.id, d.fields[f].name).empty())
+      if (decided.call == CallMode::Restrict && d.fields[f].isFlags())
         advertised &= decided.allow[f];  // never advertise what calls may not use
-      maskImageField(answer, f, advertised);
+      answer.maskField(f, advertised);
     }
+    if (decided.call == CallMode::Restrict)
+      for (size_t a = 0; a < d.args.size(); ++a)
+        answer.argMasks[a] &= decided.argAllow[a];
+    if (decided.call == CallMode::Restrict && p.persona && d.abiQuery != 0)
+      decided.abiVersion = presented.landlockAbi;
     if (decided.call == CallMode::Restrict && p.mode == EnforceMode::Strict)
-      translateStrict(d.id, decided, e);
+      strict::translate(d.id, decided, e);
   }
   for (const auto& h : p.hide)
     e.enosys.push_back(h);
   if (p.mode == EnforceMode::Strict) {
-    // io_uring runs opens (IORING_OP_OPENAT2) and more without seccomp.
-    for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register"})
-      e.enosys.push_back(s);
-    e.foreignAbisEnosys = true;
-    e.notes.push_back("io_uring and the " + std::string(kernel::nativeArch().compatAbis) +
-                      " ABIs are closed (ENOSYS): their calls would bypass these rules");
+    strict::closeSideDoors(e);
+    e.containment = p.containment.value_or(ContainmentFloor::Full);
   }
+  hideListedSyscalls(e);
   std::sort(e.enosys.begin(), e.enosys.end());
   e.enosys.erase(std::unique(e.enosys.begin(), e.enosys.end()), e.enosys.end());
   return e;

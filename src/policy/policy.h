@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -35,11 +36,22 @@ enum class EnforceMode : uint8_t {
   Strict,       // never continues a call whose decision read target memory
 };
 
+// Strict policies contain PROGRAM (launcher/containment.h): the weakest
+// containment a run accepts. The strongest the kernel offers is always used;
+// below this, `extsys run` refuses to start.
+enum class ContainmentFloor : uint8_t {
+  Full,        // ptrace-class access, signals and abstract unix sockets (Landlock ABI >= 6)
+  PtraceOnly,  // ptrace-class access only (Landlock ABI 1-5): an explicit opt-in
+  None,        // no containment (no Landlock): an explicit opt-in
+};
+
 const char* name(ProbeMode m);
 const char* name(CallMode m);
 const char* name(EnforceMode m);
+const char* name(ContainmentFloor f);  // "full", "ptrace-only", "none"
+[[nodiscard]] Result<ContainmentFloor> parseContainmentFloor(std::string_view text);
 
-inline constexpr size_t kMaxFields = 11;
+inline constexpr size_t kMaxFields = kernel::kMaxFields;
 // One optional mask per struct field, indexed like SyscallDesc::fields.
 using FieldMasks = std::array<std::optional<uint64_t>, kMaxFields>;
 
@@ -60,16 +72,32 @@ struct Policy {
   std::optional<kernel::KernelVersion> persona;
   std::optional<int> probeErrno;
   std::vector<std::string> hide;  // more syscalls to answer ENOSYS in BPF
+  std::optional<ContainmentFloor> containment;  // strict only; default Full
   std::array<SyscallPolicy, kernel::kSyscallCount> syscalls;
 };
 
-// A register-level rule for strict mode: calls of `syscall` with any of the
-// `forbidden` bits set in argument `arg` fail with `err` in BPF.
+// How a strict rule tests one argument register (policy/strict.h).
+enum class ArgTest : uint8_t {
+  AnyBitOf,  // (arg & bit) == bit for a bit of `value`: one filter rule per bit
+  Low32Eq,   // (arg & 0xffffffff) == value: the kernel reads an int there
+  NonZero,   // arg != 0, on all 64 bits
+};
+
+struct ArgCheck {
+  uint8_t arg = 0;
+  ArgTest test = ArgTest::AnyBitOf;
+  uint64_t value = 0;
+  bool operator==(const ArgCheck&) const = default;
+};
+
+// A register-level rule for strict mode: calls of `syscall` for which every
+// check holds (no checks: every call) fail with `err` in BPF. At most one
+// check of a rule is AnyBitOf.
 struct ArgRule {
   std::string syscall;
-  uint8_t arg = 0;
-  uint64_t forbidden = 0;
+  std::vector<ArgCheck> checks;
   int err = 0;
+  std::string capability;  // what it keeps from the program (policy/strict.h)
   std::string why;
 };
 
@@ -77,8 +105,14 @@ struct EffectiveSyscall {
   ProbeMode probe = ProbeMode::Emulate;
   CallMode call = CallMode::Allow;
   std::array<uint64_t, kMaxFields> allow{};  // Restrict: allowed bits per field
+  // Restrict: allowed bits per checked argument (SyscallDesc::args): a
+  // persona's kernel rejects newer flags there with EINVAL.
+  std::array<uint64_t, kernel::kMaxArgChecks> argAllow{};
   uint32_t maxStructSize = 0;  // Restrict: bytes past it must be zero (E2BIG)
   int denyErrno = 0;
+  // Restrict with a persona: the answer to the syscall's ABI version query
+  // (SyscallDesc::abiQuery; Landlock), 0 to let the kernel answer.
+  int abiVersion = 0;
 };
 
 struct EffectivePolicy {
@@ -90,7 +124,8 @@ struct EffectivePolicy {
   kernel::ProbeAnswers answers;      // what an emulated probe receives
   std::vector<ArgRule> argRules;     // strict: legacy fallbacks checked in BPF
   std::vector<std::string> enosys;   // more syscalls answered ENOSYS in BPF
-  bool foreignAbisEnosys = false;    // strict: i386 and x32 (AArch32...) calls get ENOSYS
+  bool foreignAbisEnosys = false;    // strict: the compat ABIs (i386, x32, AArch32...) get ENOSYS
+  ContainmentFloor containment = ContainmentFloor::Full;  // strict: see ContainmentFloor
   std::vector<std::string> notes;    // how strict mode translated the policy
 
   const EffectiveSyscall& of(kernel::SyscallId id) const {

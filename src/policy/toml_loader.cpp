@@ -6,12 +6,12 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
+#include "base/files.h"
 #include "kernel/abi/flag_names.h"
 
 namespace extsys::policy {
@@ -51,6 +51,11 @@ public:
         p.probeErrno = static_cast<int>(v);
       } else if (k == "hide") {
         p.hide = hideList(node, key);
+      } else if (k == "containment") {
+        auto floor = parseContainmentFloor(string(node, key));
+        if (!floor)
+          fail(node, floor.error().message());
+        p.containment = *floor;
       } else if (auto id = kernel::syscallByName(k)) {
         const toml::table* t = node.as_table();
         if (t == nullptr)
@@ -58,7 +63,7 @@ public:
         p.syscalls[static_cast<size_t>(*id)] = syscall(*id, *t);
       } else {
         fail(key, "unknown key '" + k + "' (expected description, mode, persona, probe_errno, "
-                  "hide, [openat2], [clone3] or [mount_setattr])");
+                  "hide, containment, " + syscallTables() + ")");
       }
     }
     checkAgainstPersona(p, root);
@@ -67,6 +72,16 @@ public:
   }
 
 private:
+  // "[openat2], [clone3] or [mount_setattr]": every syscall table a policy may have.
+  static std::string syscallTables() {
+    std::string out;
+    const auto& table = kernel::syscallTable();
+    for (size_t i = 0; i < table.size(); ++i)
+      out += std::string(i == 0 ? "" : i + 1 == table.size() ? " or " : ", ") + "[" +
+             std::string(table[i].name) + "]";
+    return out;
+  }
+
   [[noreturn]] void fail(const toml::source_region& where, const std::string& msg) {
     throw Fail{path_ + ":" + std::to_string(where.begin.line) + ":" +
                std::to_string(where.begin.column) + ": " + msg};
@@ -102,12 +117,29 @@ private:
     if (!v || s.find_first_not_of("0123456789.") != std::string::npos ||
         std::count(s.begin(), s.end(), '.') != 1)
       fail(n, "persona must be a kernel version \"MAJOR.MINOR\" such as \"5.10\", not \"" + s + "\"");
-    if (*v < kOldestPersona || *v > kNewestPersona)
-      fail(n, "persona " + s + " is outside the versions extsys knows (" +
-                  std::to_string(kOldestPersona.major) + "." + std::to_string(kOldestPersona.minor) +
-                  " to " + std::to_string(kNewestPersona.major) + "." +
-                  std::to_string(kNewestPersona.minor) + ")");
+    if (!knownRelease(*v))
+      fail(n, "persona " + s + " is not a kernel release extsys knows (" + knownReleases() + ")");
     return *v;
+  }
+
+  // Mainline releases from kOldestPersona to kNewestPersona: every series
+  // ends at its last minor (3.19, 4.20, 5.19, 6.19), so "5.99" is no kernel.
+  static constexpr int kLastMinor[] = {19, 20, 19, 19};  // of 3.x, 4.x, 5.x, 6.x
+  static int lastMinor(int major) {
+    if (major == kNewestPersona.major)
+      return kNewestPersona.minor;
+    const int i = major - 3;
+    return i >= 0 && i < static_cast<int>(std::size(kLastMinor)) ? kLastMinor[i] : -1;
+  }
+  static bool knownRelease(kernel::KernelVersion v) {
+    return v >= kOldestPersona && v <= kNewestPersona && v.minor <= lastMinor(v.major);
+  }
+  static std::string knownReleases() {
+    std::string out;
+    for (int major = kOldestPersona.major; major <= kNewestPersona.major; ++major)
+      out += (out.empty() ? "" : ", ") + std::to_string(major) + ".0-" + std::to_string(major) +
+             "." + std::to_string(lastMinor(major));
+    return out;
   }
 
   std::vector<std::string> hideList(const toml::node& n, const toml::key& k) {
@@ -221,6 +253,7 @@ private:
     const toml::node* forbidNode = nullptr;
     FieldMasks forbid;
     const toml::node* probeNode = nullptr;
+    const toml::node* callNode = nullptr;
     const toml::node* denyNode = nullptr;
     for (auto&& [key, node] : t) {
       const std::string k(key.str());
@@ -230,6 +263,7 @@ private:
                                                  {"passthrough", ProbeMode::Passthrough},
                                                  {"hide", ProbeMode::Hide}});
       } else if (k == "call") {
+        callNode = &node;
         written.call = choice<CallMode>(node, key, {{"allow", CallMode::Allow},
                                                {"hide", CallMode::Hide},
                                                {"restrict", CallMode::Restrict}});
@@ -257,6 +291,9 @@ private:
       if (forbid[f])
         written.allow[f] = written.allow[f].value_or(~0ULL) & ~*forbid[f];
     const CallMode call = written.call.value_or(CallMode::Allow);
+    if (call == CallMode::Restrict && !kernel::describe(id).readsStruct)
+      fail(*callNode, sys + ": the kernel only writes the struct of " + sys +
+                          ", so calls have nothing to restrict; use call = \"allow\" or \"hide\"");
     if (call == CallMode::Hide && written.probe && *written.probe != ProbeMode::Hide)
       fail(*probeNode, sys + ": call = \"hide\" makes the syscall look absent, so probes must "
                              "be hidden too (remove probe or set probe = \"hide\")");
@@ -292,10 +329,9 @@ private:
     if (!p.persona)
       return;
     const kernel::KernelFeatures f = kernel::featuresForVersion(*p.persona);
-    const bool has[] = {f.openat2.present, f.clone3.present, f.mountSetattr.present};
     for (const auto& d : kernel::syscallTable()) {
       const SyscallPolicy& written = p.syscalls[static_cast<size_t>(d.id)];
-      if (has[static_cast<size_t>(d.id)] || (!written.probe && !written.call) ||
+      if (f.of(d.id).present || (!written.probe && !written.call) ||
           (written.call == CallMode::Hide && written.probe.value_or(ProbeMode::Hide) == ProbeMode::Hide))
         continue;
       fail(*root.get(d.name), "persona " + p.persona->str().substr(0, p.persona->str().rfind('.')) +
@@ -305,8 +341,12 @@ private:
   }
 
   void checkStrict(const Policy& p, const toml::table& root) {
-    if (p.mode != EnforceMode::Strict)
+    if (p.mode != EnforceMode::Strict) {
+      if (p.containment)
+        fail(*root.get("containment"), "containment needs mode = \"strict\" (cooperative "
+                                       "policies contain nothing)");
       return;
+    }
     for (const auto& d : kernel::syscallTable()) {
       const SyscallPolicy& written = p.syscalls[static_cast<size_t>(d.id)];
       const CallMode call = written.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);
@@ -343,12 +383,11 @@ Result<Policy> parsePolicy(std::string_view text, const std::string& path) {
 }
 
 Result<Policy> loadPolicyFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    return Error(errno, path + ":1:1: cannot read: " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parsePolicy(ss.str(), path);
+  // A directory, a FIFO, /dev/zero or a huge file is an error, not a policy.
+  auto text = readRegularFile(path, kMaxPolicyBytes);
+  if (!text)
+    return std::move(text).error();
+  return parsePolicy(*text, path);
 }
 
 }  // namespace extsys::policy

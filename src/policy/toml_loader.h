@@ -14,6 +14,9 @@ namespace extsys::policy {
 // "FILE:LINE:COL: message"; unknown keys, unknown flag names and impossible
 // combinations are errors.
 [[nodiscard]] Result<Policy> parsePolicy(std::string_view text, const std::string& path);
+// Reads PATH (a regular file of at most 1 MiB, base/files.h; a symbolic
+// link to one is fine) and parses it. Errors before parsing are
+// "PATH: message" ("PATH: Is a directory").
 [[nodiscard]] Result<Policy> loadPolicyFile(const std::string& path);
 
 }  // namespace extsys::policy

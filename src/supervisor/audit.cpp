@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "base/errno_name.h"
+#include "base/files.h"
 
 namespace extsys::supervisor {
 namespace {
@@ -34,10 +35,10 @@ std::string procFile(uint32_t tid, const char* name) {
 }  // namespace
 
 Result<AuditLog> AuditLog::open(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
-  if (!fd.valid())
-    return Error::fromErrno(errno, "cannot open audit file '" + path + "'");
-  return AuditLog(std::move(fd));
+  auto fd = openAppendFile(path);
+  if (!fd)
+    return std::move(fd).error();
+  return AuditLog(std::move(*fd));
 }
 
 void AuditLog::write(const AuditEvent& e) const {

@@ -3,6 +3,11 @@
 // restricts: read the struct, check it against the allowed bits, then let
 // the kernel run the call or answer what an older kernel would.
 //
+// A struct the supervisor may not read (process_vm_readv: EPERM, as for a
+// non-dumpable program or under Yama) is not checked: the call gets EPERM
+// (decision "unchecked") and a warning is logged. Memory that is really
+// unreadable gets EFAULT, as from the kernel.
+//
 // NOT a security boundary: another thread can change the struct between
 // this check and the kernel's own read (SECCOMP_USER_NOTIF_FLAG_CONTINUE is
 // inherently racy). Strict policies never get here: they hide such

@@ -25,7 +25,7 @@ Reply ProbeHandler::handle(const seccomp_notif& n, const kernel::SyscallDesc& de
   uint64_t args[6];
   for (int i = 0; i < 6; ++i)
     args[i] = n.data.args[i];
-  const kernel::ProbeVerdict v = kernel::checkProbe(*d, args, config_.pageSize);
+  const kernel::ProbeVerdict v = kernel::checkProbe(*d, answer, args, config_.pageSize);
   if (v.err != 0) {
     ++counters.rejected;
     if (log::supervisor().should_log(spdlog::level::debug))

@@ -32,8 +32,9 @@ struct Counters {
 // What to do with a notification, and what to audit about it.
 struct Reply {
   enum class Kind : uint8_t { Send, Drop, Continue } kind = Kind::Send;
-  int err = 0;                // errno to answer with (positive)
+  int err = 0;                // errno to answer with (positive); 0: return `val`
   const char* decision = "";  // answered, rejected, faulted, gone, allowed, denied...
+  int64_t val = 0;            // Send with err 0: the call's return value
 };
 
 }  // namespace extsys::supervisor

@@ -199,7 +199,8 @@ void Supervisor::Pool::loop(Worker& w) {
       const Reply r = sup.dispatch(n, listener, w.calls, w.counters);
       if (r.kind != Reply::Kind::Drop) {
         err = r.kind == Reply::Kind::Continue ? channel->sendContinue(n.id)
-                                              : channel->sendError(n.id, r.err);
+              : r.err != 0                    ? channel->sendError(n.id, r.err)
+                                              : channel->sendValue(n.id, r.val);
         if (err == ENOENT)
           ++w.counters.gone;  // killed or interrupted meanwhile: normal
         else if (err != 0)

@@ -86,7 +86,13 @@ void checkErrorMessage(const std::string& msg) {
 
 uint64_t fieldValue(const ProbeAnswer& a, const extsys::kernel::FieldDesc& f) {
   uint64_t v = 0;
-  std::memcpy(&v, a.image.data() + f.offset, sizeof v);
+  if (f.width == 8) {
+    std::memcpy(&v, a.image.data() + f.offset, 8);
+  } else {
+    uint32_t w;
+    std::memcpy(&w, a.image.data() + f.offset, 4);
+    v = w;
+  }
   return v;
 }
 
@@ -121,7 +127,7 @@ void checkEffective(const Policy& p, const KernelFeatures& k, const EffectivePol
               "a syscall the persona lacks is not hidden", ctx);
     for (size_t f = 0; f < d.fields.size(); ++f) {
       const auto& fd = d.fields[f];
-      if (fd.offset + 8u > a.ksize || !isFlagField(d, fd.name))
+      if (fd.offset + fd.width > a.ksize || !isFlagField(d, fd.name))
         continue;
       const uint64_t advertised = fieldValue(a, fd);
       const std::string fctx = ctx + "." + std::string(fd.name) + " advertised=0x" + [&] {
@@ -161,8 +167,14 @@ void checkEffective(const Policy& p, const KernelFeatures& k, const EffectivePol
   for (const auto& r : e.argRules) {
     require(r.err == EINVAL || r.err == EPERM, "register rule errno not EINVAL/EPERM",
             where + " " + r.syscall);
-    require(r.arg < 6, "register rule on an argument that does not exist", where + " " + r.syscall);
-    require(r.forbidden != 0 || r.syscall == "creat", "register rule forbids nothing",
+    require(!r.capability.empty(), "register rule names no capability", where + " " + r.syscall);
+    for (const auto& c : r.checks) {
+      require(c.arg < 6, "register rule on an argument that does not exist",
+              where + " " + r.syscall);
+      require(c.test != extsys::policy::ArgTest::AnyBitOf || c.value != 0,
+              "register rule forbids nothing", where + " " + r.syscall);
+    }
+    require(!r.checks.empty() || r.syscall == "creat", "register rule refuses every call",
             where + " " + r.syscall);
   }
 }

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -39,7 +40,8 @@ TEST(Features, TableNamesEverySyscallAndSource) {
   ASSERT_EQ(r.exitCode(), 0) << r.describe();
   for (const char* s : {"openat2", "clone3", "mount_setattr", "RESOLVE_CACHED", "CLONE_INTO_CGROUP",
                         "MOUNT_ATTR_IDMAP", "MS_SHARED", "Where the facts come from",
-                        "SYNC_WAKE_UP"})
+                        "SYNC_WAKE_UP", "open_tree_attr", "setxattrat", "getxattrat",
+                        "file_getattr", "file_setattr", "landlock_create_ruleset", "Landlock ABI"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   if (geteuid() == 0) {
     EXPECT_EQ(r.out.find(" table"), std::string::npos) << "root probes everything\n" << r.out;
@@ -69,6 +71,21 @@ TEST(Features, PolicyViewValidatesAndShowsWhatIsHidden) {
   ASSERT_EQ(r.exitCode(), 0) << r.describe();
   EXPECT_NE(r.out.find("RESOLVE_CACHED"), std::string::npos) << "shown as hidden\n" << r.out;
   EXPECT_NE(r.out.find("(hidden by the policy)"), std::string::npos) << r.out;
+}
+
+// A strict policy's run: no supervisor (sandbox-strict notifies nothing) and
+// the containment this kernel gives, as the schema describes them.
+TEST(Features, StrictPolicyShowsContainmentAndNoSupervisor) {
+  RunResult r = run({{binary("EXTSYS"), "features", "--json", "--policy", "sandbox-strict"}, {},
+                     60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_EQ(validate(r.out).exitCode(), 0);
+  EXPECT_NE(r.out.find("\"supervisor\": false"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"accepts\": \"full\""), std::string::npos) << r.out;
+  r = run({{binary("EXTSYS"), "features", "--json", "--policy", "kernel-5.10"}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_NE(r.out.find("\"supervisor\": true"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\"containment\""), std::string::npos) << "cooperative: none\n" << r.out;
 }
 
 TEST(Features, SecondRunHitsTheCache) {
@@ -141,6 +158,52 @@ TEST(Features, RunUsesDiscoveredAnswers) {
                       "clone3_cf_v2", "mount_setattr_cf_56", "openat2_cf_misalign_1"},
                      {}, 60, {}});
   EXPECT_EQ(r.exitCode(), 0) << r.describe();
+}
+
+// `extsys run --policy kernel-5.10 -- extsys features`: the inner
+// discovery sees the persona (no mount_setattr). That must never reach the
+// cache, or every later run on this boot is told the same. As nobody with a
+// cache directory of its own, so that the real one is never at risk.
+TEST(Features, DiscoveryUnderAFilterIsNeverCached) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root to switch to uid 65534";
+  char tmpl[] = "/tmp/extsys-xdg-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string xdg = tmpl;
+  ASSERT_EQ(chown(xdg.c_str(), 65534, 65534), 0);
+  const std::vector<std::string> env = {"XDG_RUNTIME_DIR=" + xdg};
+  const std::string persona = binary("OCI_POLICIES") + std::string("/kernel-5.10.toml");
+  RunResult inner = run({{binary("EXTSYS"), "run", "--no-cache", "--policy", persona, "--",
+                          binary("EXTSYS"), "features", "--json"},
+                         env, 60, asNobody});
+  ASSERT_EQ(inner.exitCode(), 0) << inner.describe();
+  EXPECT_NE(inner.out.find("\"state\": \"filtered\""), std::string::npos) << inner.out;
+  EXPECT_EQ(validate(inner.out).exitCode(), 0);
+  EXPECT_FALSE(std::filesystem::exists(xdg + "/extsys/features.json"));
+  RunResult outer = run({{binary("EXTSYS"), "features"}, env, 60, asNobody});
+  ASSERT_EQ(outer.exitCode(), 0) << outer.describe();
+  EXPECT_NE(outer.out.find("Discovery: cache miss"), std::string::npos) << outer.out;
+  EXPECT_EQ(outer.out.find("mount_setattr  -            ENOSYS"), std::string::npos)
+      << "the persona's answer leaked into the cache\n" << outer.out;
+  std::filesystem::remove_all(xdg);
+}
+
+// Names come from file names: bytes that are not UTF-8 must not crash the
+// JSON writers (nlohmann's type_error: exit 134).
+TEST(Features, NonUtf8PolicyNameIsReplacedNotACrash) {
+  char tmpl[] = "/tmp/extsys-utf8-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string file = std::string(tmpl) + "/bad\xff.toml";
+  std::ofstream(file) << "description = \"x\"\n";
+  RunResult r = run({{binary("EXTSYS"), "features", "--json", "--policy", file}, {}, 60, {}});
+  ASSERT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_NE(r.out.find("\"name\": \"bad\xef\xbf\xbd\""), std::string::npos) << r.out;
+  EXPECT_EQ(validate(r.out).exitCode(), 0);
+  // oci-profile: the agent could not look such a name up, so it says so.
+  r = run({{binary("EXTSYS"), "oci-profile", "--policy", file}, {}, 60, {}});
+  EXPECT_EQ(r.exitCode(), 2) << r.describe();
+  EXPECT_NE(r.err.find("cannot go into listenerMetadata"), std::string::npos) << r.err;
+  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace

@@ -150,13 +150,23 @@ std::string runtimePfc(const json& s) {
   scmp_filter_ctx ctx = seccomp_init(action(s["defaultAction"]));
   EXPECT_NE(ctx, nullptr);
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  // A runtime whose libseccomp knows every name adds each rule to every
+  // architecture. This host's libseccomp may not know the newest syscalls
+  // (2.5.4: open_tree_attr, *xattrat, file_*attr) and cannot add them by
+  // number to the foreign ones, so then only the native architecture is
+  // built: its block is what is compared.
+  bool unknownNames = false;
+  for (const auto& r : s["syscalls"])
+    for (const auto& n : r["names"])
+      unknownNames = unknownNames || seccomp_syscall_resolve_name_arch(
+                                         SCMP_ARCH_NATIVE, n.get<std::string>().c_str()) < 0;
   for (const auto& a : s.value("architectures", json::array())) {
     std::string name = a.get<std::string>().substr(10);  // after SCMP_ARCH_
     for (char& c : name)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const uint32_t arch = seccomp_arch_resolve_name(name.c_str());
     EXPECT_NE(arch, 0u) << name;
-    if (arch != seccomp_arch_native()) {
+    if (arch != seccomp_arch_native() && !unknownNames) {
       EXPECT_EQ(seccomp_arch_add(ctx, arch), 0) << name;
     }
   }
@@ -166,10 +176,14 @@ std::string runtimePfc(const json& s) {
         act == "SCMP_ACT_ERRNO" ? SCMP_ACT_ERRNO(r["errnoRet"].get<uint16_t>()) : action(act);
     EXPECT_NE(a, 0u) << act;
     std::vector<scmp_arg_cmp> cmps;
+    // As runc and crun read an argument: value and valueTwo (default 0) are
+    // libseccomp's datum_a and datum_b.
     for (const auto& c : r.value("args", json::array())) {
-      EXPECT_EQ(c["op"], "SCMP_CMP_MASKED_EQ");
-      cmps.push_back({c["index"].get<unsigned>(), SCMP_CMP_MASKED_EQ, c["value"].get<uint64_t>(),
-                      c["valueTwo"].get<uint64_t>()});
+      const std::string op = c["op"];
+      EXPECT_TRUE(op == "SCMP_CMP_MASKED_EQ" || op == "SCMP_CMP_NE") << op;
+      cmps.push_back({c["index"].get<unsigned>(),
+                      op == "SCMP_CMP_NE" ? SCMP_CMP_NE : SCMP_CMP_MASKED_EQ,
+                      c["value"].get<uint64_t>(), c.value("valueTwo", uint64_t{0})});
     }
     for (const auto& n : r["names"]) {
       // A runtime with a newer libseccomp knows what extsys's table knows.
@@ -289,9 +303,15 @@ TEST(OciProfile, CommandPrintsNotifyRulesOnBit63AndTheHideRules) {
   r = run({{binary("EXTSYS"), "oci-profile", "--policy", "sandbox-strict"}, {}, 60, {}});
   ASSERT_EQ(r.exitCode(), 0) << r.describe();
   s = json::parse(r.out);
-  EXPECT_FALSE(s.contains("listenerPath")) << "nothing is notified, no agent needed";
+  // Everything is decided in BPF (the probes of the syscalls it does not
+  // restrict pass through to the kernel): no agent is needed.
+  EXPECT_FALSE(s.contains("listenerPath"));
   EXPECT_EQ(s["architectures"], json{kOciArch});
-  EXPECT_NE(r.err.find("notifies nothing"), std::string::npos) << r.err;
+  for (const auto& rule : s["syscalls"]) {
+    if (rule["names"] == json{"clone3"} || rule["names"] == json{"openat2"}) {
+      EXPECT_EQ(rule["action"], "SCMP_ACT_ERRNO") << rule.dump();
+    }
+  }
 
   r = run({{binary("EXTSYS"), "oci-profile", "--policy", "no-such-policy"}, {}, 60, {}});
   EXPECT_EQ(r.exitCode(), 2) << r.describe();

@@ -147,7 +147,7 @@ struct World {
 };
 
 // The world, made on first use (the rootfs of the static probe binary plus
-// policy_cases and sleep with their libraries, `runc spec`'s config, an agent
+// policy_cases, escape_cases and sleep with their libraries, `runc spec`'s config, an agent
 // with an audit log); removed with the containers' cgroups at the end.
 World& world();
 

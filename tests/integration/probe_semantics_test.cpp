@@ -49,14 +49,23 @@ protected:
   }
 };
 
+// Exit 77: the case's syscall is not in this kernel (answered ENOSYS, as
+// it must be): the newer syscalls on 6.1, for example.
+#define EXPECT_PASSED_OR_ABSENT(r)                                             \
+  do {                                                                         \
+    if ((r).exitCode() == 77)                                                  \
+      GTEST_SKIP() << "its syscall is not in this kernel: " << (r).out;       \
+    EXPECT_EQ((r).exitCode(), 0) << (r).describe();                            \
+  } while (0)
+
 TEST_P(Emulated, DynamicBinaryUnderExtsys) {
   RunResult r = runUnder("PROBE_CASES");
-  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_PASSED_OR_ABSENT(r);
 }
 
 TEST_P(Emulated, StaticBinaryUnderExtsys) {
   RunResult r = runUnder("PROBE_CASES_STATIC");
-  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_PASSED_OR_ABSENT(r);
 }
 
 std::string caseName(const ::testing::TestParamInfo<std::tuple<std::string, std::string>>& p) {
@@ -74,7 +83,7 @@ class KernelAlone : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KernelAlone, HasNoCheckFields) {
   RunResult r = run({{binary("PROBE_CASES"), "run", GetParam()}, {"EXTSYS_EXPECT=native"}, 120, {}});
-  EXPECT_EQ(r.exitCode(), 0) << r.describe();
+  EXPECT_PASSED_OR_ABSENT(r);
 }
 
 INSTANTIATE_TEST_SUITE_P(Native, KernelAlone, ::testing::ValuesIn(cases()),

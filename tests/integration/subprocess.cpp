@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -163,6 +164,18 @@ RunResult Spawned::finish() {
   waitpid(r_.pid, &r_.status, 0);
   reaped_ = true;
   return r_;
+}
+
+int landlockAbi() {
+  const long v = syscall(444 /* landlock_create_ruleset */, nullptr, 0, 1U /* VERSION */);
+  return v > 0 ? static_cast<int>(v) : 0;
+}
+
+std::vector<std::string> strictOptIn() {
+  const int abi = landlockAbi();
+  if (abi >= 6)
+    return {};
+  return {"--containment", abi > 0 ? "ptrace-only" : "none"};
 }
 
 std::string binary(const char* envName) {

@@ -66,6 +66,14 @@ private:
 // property under test (such as "within a second of the supervisor's death").
 double timeScale();
 
+// The kernel's Landlock ABI (0: none), asked of the kernel itself.
+int landlockAbi();
+
+// What `extsys run` needs under a strict policy to start on this kernel:
+// nothing where Landlock contains fully (ABI >= 6), else the documented
+// opt-in: {"--containment", "ptrace-only"} (ABI 1-5) or "none" (no Landlock).
+std::vector<std::string> strictOptIn();
+
 // Path of a built binary, from an environment variable meson sets.
 std::string binary(const char* envName);
 

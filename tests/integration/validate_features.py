@@ -46,6 +46,39 @@ if s["mount_setattr"]["present"]:
         errors.append("mount_setattr propagation mismatch")
     if value(a["userns_fd"]) != 2**64 - 1:
         errors.append("mount_setattr userns_fd is not all ones")
+# The syscalls after the RFC: flag fields answer what is accepted (attr_clr:
+# attr_set), every other field all ones of its width, the size the kernel's.
+ONES32, ONES64 = 2**32 - 1, 2**64 - 1
+newer = {
+    "open_tree_attr": ({"attr_set": "attr_set", "attr_clr": "attr_set",
+                        "propagation": "propagation"}, {"userns_fd": ONES64}),
+    "setxattrat": ({"flags": "flags"}, {"value": ONES64, "size": ONES32}),
+    "getxattrat": ({"flags": "flags"}, {"value": ONES64, "size": ONES32}),
+    "file_getattr": ({"fa_xflags": "fa_xflags"}, {f: ONES32 for f in (
+        "fa_extsize", "fa_nextents", "fa_projid", "fa_cowextsize")}),
+    "file_setattr": ({"fa_xflags": "fa_xflags"}, {f: ONES32 for f in (
+        "fa_extsize", "fa_nextents", "fa_projid", "fa_cowextsize")}),
+    "landlock_create_ruleset": ({f: f for f in ("handled_access_fs", "handled_access_net",
+                                                 "scoped")}, {}),
+}
+for name, (flags, ones) in newer.items():
+    sc = s[name]
+    if not sc["present"] or sc["disabled"]:
+        continue
+    ans = sc["answer"]
+    if ans["size"] != sc["struct_size"]:
+        errors.append(f"{name}: answer size {ans['size']} != struct size {sc['struct_size']}")
+    for field, source in flags.items():
+        if field in ans["fields"] and value(ans["fields"][field]) != value(sc["accepted"][source]):
+            errors.append(f"{name}.{field}: answer != accepted {source}")
+    for field, want in ones.items():
+        if value(ans["fields"][field]) != want:
+            errors.append(f"{name}.{field} is not all ones of its width")
+    if set(ans["fields"]) != set(flags) | set(ones) and name != "landlock_create_ruleset":
+        errors.append(f"{name}: answer fields {sorted(ans['fields'])}")
+if (doc["kernel"]["landlock_abi"] > 0 and s["landlock_create_ruleset"]["present"]
+        and s["landlock_create_ruleset"]["struct_size"] not in (8, 16, 24)):
+    errors.append("landlock_create_ruleset struct size not 8, 16 or 24")
 for e in errors:
     print(e)
 sys.exit(1 if errors else 0)

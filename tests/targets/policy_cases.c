@@ -17,6 +17,9 @@
  *                                     faults when IA-32 emulation is off: no syscall ran), for
  *                                     AArch32 ENOEXEC (the kernel runs no 32-bit programs)
  *   policy_cases legacy               transcript of legacy calls, exit 0
+ *   policy_cases undumpable           PR_SET_DUMPABLE 0, then openat2(".", O_DIRECTORY): prints
+ *                                     "openat2 -> ok" or "openat2 -> ENAME", exit 0
+ *   policy_cases newer                transcript of the syscalls after the RFC, exit 0
  *
  * Lines of use-told/use-more: "ok|FAIL|skip SYSCALL FIELD NAME -> RESULT", "note ...", then
  * "summary ok=N fail=N skip=N".  Usage errors exit 2.
@@ -26,9 +29,27 @@
  */
 #include "policy_cases.h"
 
+#include <sys/prctl.h>
+
+/* A restricted call from a process the supervisor may not read (as a
+ * non-dumpable program is for an unprivileged supervisor). */
+static int cmd_undumpable(void) {
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return perror("policy_cases: PR_SET_DUMPABLE"), 1;
+    uint64_t how[3] = {X_O_RDONLY | X_O_DIRECTORY | X_O_CLOEXEC, 0, 0};
+    long fd = syscall(SYS_openat2, AT_FDCWD, ".", how, sizeof how);
+    if (fd >= 0) {
+        close((int)fd);
+        printf("openat2 -> ok\n");
+    } else {
+        printf("openat2 -> %s\n", strerrorname_np(errno));
+    }
+    return 0;
+}
+
 static int usage(void) {
     fprintf(stderr, "usage: policy_cases told | use-told | use-more | race SECONDS "
-                    "clone3|openat2 | race-legacy SECONDS | sidedoors | legacy\n");
+                    "clone3|openat2 | race-legacy SECONDS | sidedoors | legacy | undumpable | newer\n");
     return 2;
 }
 
@@ -53,5 +74,9 @@ int main(int argc, char **argv) {
         return cmd_sidedoors();
     if (argc == 2 && strcmp(c, "legacy") == 0)
         return cmd_legacy();
+    if (argc == 2 && strcmp(c, "undumpable") == 0)
+        return cmd_undumpable();
+    if (argc == 2 && strcmp(c, "newer") == 0)
+        return cmd_newer();
     return usage();
 }

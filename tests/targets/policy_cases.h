@@ -133,5 +133,6 @@ int cmd_race(double secs, const char *what);
 int cmd_race_legacy(double secs);
 int cmd_sidedoors(void);
 int cmd_legacy(void);
+int cmd_newer(void);    /* policy_newer.c */
 
 #endif

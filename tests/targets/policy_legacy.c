@@ -250,6 +250,8 @@ int cmd_legacy(void) {
                    X_MS_RDONLY | X_MS_REMOUNT | X_MS_BIND, NULL));
     printf("mount MS_RDONLY|MS_REMOUNT|MS_BIND /nonexistent -> %s\n",
            r < 0 ? ename((int)-r) : "success");
+    r = sc(syscall(SYS_mount, NULL, "/nonexistent/policy_cases", NULL, X_MS_REMOUNT, NULL));
+    printf("mount MS_REMOUNT /nonexistent -> %s\n", r < 0 ? ename((int)-r) : "success");
     r = sc(syscall(SYS_fsmount, -1, 0UL, (unsigned long)X_MOUNT_ATTR_RDONLY));
     if (r >= 0)
         close((int)r);

@@ -1,6 +1,7 @@
 /*
- * probe_cases.c - test target for extsys: CHECK_FIELDS probes of openat2, clone3 and
- * mount_setattr, verified byte for byte against the RFC v3 semantics
+ * probe_cases.c - test target for extsys: CHECK_FIELDS probes of openat2, clone3,
+ * mount_setattr, open_tree_attr, setxattrat, getxattrat, file_getattr, file_setattr and
+ * landlock_create_ruleset, verified byte for byte against the RFC v3 semantics
  * (src/kernel/abi/CHECK_FIELDS.md) with expected values from a kernel-version
  * oracle (src/kernel/features/VERSIONS.md, 'What a probe is answered, by version').
  *
@@ -27,14 +28,80 @@ struct tcase {
     int (*fn)(void);
     unsigned mask;
 };
-static struct tcase T[160];
+#define MAX_CASES 400
+static struct tcase T[MAX_CASES];
 static int NT;
 #define SP(...) ((struct spec){__VA_ARGS__})
 static void add(const char *name, struct spec s) {
     T[NT++] = (struct tcase){.name = name, .s = s, .mask = 1u << s.sc};
 }
 static void addf(const char *name, int (*fn)(void)) {
-    T[NT++] = (struct tcase){.name = name, .fn = fn, .mask = 7};
+    T[NT++] = (struct tcase){.name = name, .fn = fn, .mask = ALL_SC};
+}
+
+/* m) the newer extensible-struct syscalls (open_tree_attr, *xattrat,
+ * file_*attr, landlock_create_ruleset): the same RFC-style cases, and their
+ * arguments checked before the size (src/kernel/abi/CHECK_FIELDS.md). */
+static char nname[SC_N][24][56];
+static int nk;                                      /* the next free name of the syscall */
+static const char *nn(int sc, const char *what) {
+    if (nk >= 24)
+        abort();
+    snprintf(nname[sc][nk], sizeof nname[sc][0], "%s_cf_%s", SCN[sc], what);
+    return nname[sc][nk++];
+}
+static void init_newer_cases(void) {
+    static const int newer[] = {SC_OTA, SC_SETX, SC_GETX, SC_FGET, SC_FSET, SC_LL};
+    const size_t P = g_page;
+    const int G = FILL_GARBAGE, AB = FILL_AB;
+    for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++) {
+        const int sc = newer[i];
+        const size_t ks = g_ksize[sc], v0 = sc == SC_LL ? 8 : ks;
+        nk = 0;
+        add(nn(sc, "ver0"), SP(.sc = sc, .size = CF | v0, .buflen = v0, .post_zero = 16, .fill = AB));
+        add(nn(sc, "ksize"), SP(.sc = sc, .size = CF | ks, .buflen = ks, .fill = G));
+        add(nn(sc, "larger"), SP(.sc = sc, .size = CF | (ks + 40), .buflen = ks + 40, .fill = G));
+        add(nn(sc, "size_0"), SP(.sc = sc, .size = CF, .buflen = 32, .fill = G));
+        add(nn(sc, "below_ver0"), SP(.sc = sc, .size = CF | (v0 - 1), .buflen = v0, .fill = G));
+        add(nn(sc, "size_page"), SP(.sc = sc, .size = CF | P, .buflen = P, .fill = G));
+        add(nn(sc, "size_page_plus1"), SP(.sc = sc, .size = CF | (P + 1), .buflen = P + 1, .fill = G));
+        add(nn(sc, "size_16pages"), SP(.sc = sc, .size = CF | 16 * P, .buflen = 64, .fill = AB));
+        add(nn(sc, "highbit"), SP(.sc = sc, .size = CF | 1ULL << 40 | ks, .buflen = ks, .fill = G));
+        add(nn(sc, "misalign_1"), SP(.sc = sc, .size = CF | (ks + 8), .buflen = ks + 8, .mis = 1, .fill = G));
+        add(nn(sc, "misalign_7"), SP(.sc = sc, .size = CF | (ks + 3), .buflen = ks + 3, .mis = 7, .fill = G));
+        add(nn(sc, "misalign_87"), SP(.sc = sc, .size = CF | (ks + 1), .buflen = ks + 1, .mis = 87, .fill = G));
+        add(nn(sc, "ignore_dfd_9999_path_bad"), SP(.sc = sc, .size = CF | ks, .args = 1, .dfd = 9999,
+                                                  .path = (const char *)1, .buflen = ks, .fill = G));
+    }
+    const int o = SC_OTA, l = SC_LL, G2 = FILL_GARBAGE;
+    nk = 13;
+    /* open_tree_attr: uattr NULL, then the flags, then the size */
+    add(nn(o, "badflag"), SP(.sc = o, .size = CF | 32, .mflags = 0x4, .buflen = 32, .fill = G2));
+    add(nn(o, "badflag_toobig"), SP(.sc = o, .size = CF | (P + 1), .mflags = 0x4, .buflen = 32, .fill = G2));
+    add(nn(o, "badflag_size0"), SP(.sc = o, .size = CF, .mflags = 0x4, .buflen = 32, .fill = G2));
+    add(nn(o, "recursive_noclone"), SP(.sc = o, .size = CF | 32, .mflags = OT_RECURSIVE, .buflen = 32, .fill = G2));
+    add(nn(o, "clone_namespace"), SP(.sc = o, .size = CF | 32, .mflags = OT_CLONE | OT_NAMESPACE, .buflen = 32, .fill = G2));
+    add(nn(o, "flags_ok"), SP(.sc = o, .size = CF | 32, .mflags = 0x88901, .buflen = 32, .fill = G2));
+    add(nn(o, "flags_high32"), SP(.sc = o, .size = CF | 32, .mflags = 1ULL << 32 | 0x80000, .buflen = 32, .fill = G2));
+    add(nn(o, "null_badflag"), SP(.sc = o, .size = CF | 32, .mflags = 0x4, .fault = F_NULL));
+    /* file_*attr and *xattrat: at_flags before the size, or after the struct copy */
+    for (int sc = SC_SETX; sc <= SC_FSET; sc++) {
+        nk = 13;
+        add(nn(sc, "atflags_bad"), SP(.sc = sc, .size = CF | 24, .mflags = 0x2, .buflen = 24, .fill = G2));
+        add(nn(sc, "atflags_bad_toobig"), SP(.sc = sc, .size = CF | (P + 1), .mflags = 0x2, .buflen = 24, .fill = G2));
+        add(nn(sc, "atflags_bad_size0"), SP(.sc = sc, .size = CF, .mflags = 0x2, .buflen = 24, .fill = G2));
+        add(nn(sc, "atflags_ok"), SP(.sc = sc, .size = CF | 24, .mflags = AT_FLAGS_OK, .buflen = 24, .fill = G2));
+        add(nn(sc, "atflags_high32"), SP(.sc = sc, .size = CF | 24, .mflags = 1ULL << 32, .buflen = 24, .fill = G2));
+    }
+    /* landlock_create_ruleset: flags, attr NULL, then the size; cut answers */
+    nk = 13;
+    add(nn(l, "flags_version"), SP(.sc = l, .size = CF | 24, .mflags = 1, .buflen = 24, .fill = G2));
+    add(nn(l, "flags_version_null"), SP(.sc = l, .size = CF | 24, .mflags = 1, .fault = F_NULL));
+    add(nn(l, "flags_high32"), SP(.sc = l, .size = CF | 24, .mflags = 1ULL << 32, .buflen = 24, .fill = G2));
+    add(nn(l, "null_toobig"), SP(.sc = l, .size = CF | (P + 1), .fault = F_NULL));
+    add(nn(l, "size_12"), SP(.sc = l, .size = CF | 12, .buflen = 12, .post_zero = 16, .fill = AB));
+    add(nn(l, "size_16"), SP(.sc = l, .size = CF | 16, .buflen = 16, .post_zero = 16, .fill = AB));
+    add(nn(l, "size_23"), SP(.sc = l, .size = CF | 23, .buflen = 23, .post_zero = 16, .fill = AB));
 }
 
 static void init_cases(void) {
@@ -104,6 +171,7 @@ static void init_cases(void) {
         add(fname[sc][2], SP(.sc = sc, .size = CF | (ks + 16), .buflen = ks + 16, .fill = G, .fault = F_TAIL));
         add(fname[sc][3], SP(.sc = sc, .size = CF | ks, .buflen = ks, .fill = G, .fault = F_HEAD));
     }
+    init_newer_cases();
     /* g), h), i) */
     addf("unpriv_probes", c_unpriv);
     addf("concurrency_16x2000", c_concurrency);
@@ -116,7 +184,7 @@ static void init_cases(void) {
 
 static int run_cases(int n, char **names) {
     int pass = 0, fail = 0, skip = 0;
-    struct tcase *sel[160];
+    struct tcase *sel[MAX_CASES];
     for (int i = 0; i < n; i++) {
         sel[i] = NULL;
         for (int k = 0; k < NT; k++)
@@ -133,10 +201,12 @@ static int run_cases(int n, char **names) {
                 O.maj, O.min, (unsigned long long)X_VALID_OPEN_FLAGS);
     for (int i = 0; i < n; i++) {
         struct tcase *t = sel[i];
-        unsigned avail = (unsigned)(g_have[0] | g_have[1] << 1 | g_have[2] << 2);
+        unsigned avail = 0;
+        for (int sc = 0; sc < SC_N; sc++)
+            avail |= (unsigned)g_have[sc] << sc;
         int r;
         if (!(t->mask & avail)) {
-            printf("SKIP %s: %s missing (ENOSYS)\n", t->name, t->fn ? "all three syscalls" : SCN[t->s.sc]);
+            printf("SKIP %s: %s missing (ENOSYS)\n", t->name, t->fn ? "every syscall" : SCN[t->s.sc]);
             skip++;
             continue;
         }
@@ -291,7 +361,7 @@ static int cmd_daemon(const char *path) {
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
     g_capture = 1;
-    int fails = basic_three("daemon");
+    int fails = basic_all("daemon");
     if (fails)
         snprintf(msg, sizeof msg, "fail: %.1500s\n", g_cap);
     else
@@ -329,7 +399,7 @@ static int cmd_orphan(const char *path) {
             close(nul);
     }
     g_capture = 1;
-    int fails = basic_three("orphan");
+    int fails = basic_all("orphan");
     int ppid = (int)getppid();
     if (fails)
         snprintf(msg, sizeof msg, "fail ppid=%d: %.1500s\n", ppid, g_cap);
@@ -383,7 +453,7 @@ int main(int argc, char **argv) {
         return cmd_daemon(argv[2]);
     if (!strcmp(argv[1], "orphan_probe") && argc == 3)
         return cmd_orphan(argv[2]);
-    if (!strcmp(argv[1], "run") && argc >= 3 && argc - 2 <= 160)
+    if (!strcmp(argv[1], "run") && argc >= 3 && argc - 2 <= MAX_CASES)
         return run_cases(argc - 2, argv + 2);
     return usage();
 }

@@ -37,6 +37,9 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+/* Newer than Debian 12's headers; the same numbers on x86_64 and every
+ * architecture with the generic table. */
+#include "newer_syscalls.h"
 #ifndef CHECK_FIELDS
 #define CHECK_FIELDS (1ULL << 63)
 #endif
@@ -53,9 +56,14 @@
 #include "open_flags.h"        /* X_O_DIRECTORY, X_VALID_OPEN_FLAGS: the kernel's, per arch */
 #define X_O_CREAT 0x40ULL
 #define MOUNT_FLAGS_OK 0x9900u
+#define AT_FLAGS_OK 0x1100u                      /* AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH */
+#define OT_CLONE 0x1u                            /* OPEN_TREE_CLONE */
+#define OT_NAMESPACE 0x2u                        /* OPEN_TREE_NAMESPACE, 7.0 */
+#define OT_RECURSIVE 0x8000u                     /* AT_RECURSIVE */
 #define IMG_MAX 256
 
-enum { SC_OPENAT2, SC_CLONE3, SC_MOUNT, SC_N };
+enum { SC_OPENAT2, SC_CLONE3, SC_MOUNT, SC_OTA, SC_SETX, SC_GETX, SC_FGET, SC_FSET, SC_LL, SC_N };
+#define ALL_SC ((1u << SC_N) - 1)
 enum { F_NONE, F_NULL, F_RO, F_TAIL, F_HEAD };            /* fault layouts */
 enum { FILL_ZERO, FILL_AB, FILL_GARBAGE };                 /* buffer contents */
 enum { M_UNTOUCHED, M_IMAGE, M_TAIL, M_HEAD };              /* memory expectation */
@@ -64,7 +72,8 @@ enum { PASS = 0, FAIL = 1, SKIP = 77 };
 struct spec {
     int sc;
     uint64_t size;      /* full size argument, CHECK_FIELDS included */
-    uint64_t mflags;    /* mount_setattr flags argument */
+    uint64_t mflags;    /* the checked argument: flags of mount_setattr, open_tree_attr and
+                           landlock_create_ruleset, at_flags of *xattrat and file_*attr */
     int args;           /* 0: default dfd/path; 1: use dfd/path below */
     long dfd;
     const char *path;
@@ -79,6 +88,12 @@ struct oracle {
     int maj, min, oflags_known;
     uint64_t oflags, resolve, cflags, mattrs;
     size_t cksize;
+    uint64_t otflags;           /* open_tree_attr's accepted flags argument */
+    uint64_t xflags;            /* file_*attr fa_xflags */
+    int xflags_known;
+    int ll_abi, ll_off;         /* Landlock ABI (0: none); ll_off: EOPNOTSUPP */
+    uint64_t ll_fs, ll_net, ll_scoped;
+    size_t ll_ksize;
 };
 extern const char *const SCN[SC_N];
 extern size_t g_page;
@@ -110,7 +125,7 @@ int check(struct pctx *c, long ret, int err, const char *name);
 int probe_verify(const struct spec *s, const char *name);
 /* One byte-exact probe of each available syscall (sizes with a zeroed tail). */
 extern const struct spec BASIC[SC_N];
-int basic_three(const char *who);
+int basic_all(const char *who);
 
 /* ---- cases that are functions (probe_process.c) ---- */
 int wait_child(pid_t p, const char *what);

@@ -29,9 +29,9 @@ int in_child(int (*fn)(void), const char *what) {
     return wait_child(p, what);
 }
 
-static int fn_basic(void) { return basic_three("child"); }
+static int fn_basic(void) { return basic_all("child"); }
 static int fn_grandchild(void) { return in_child(fn_basic, "grandchild"); }
-static void *thr_basic(void *a) { return (void *)(intptr_t)basic_three((const char *)a); }
+static void *thr_basic(void *a) { return (void *)(intptr_t)basic_all((const char *)a); }
 static int fn_thread(void) {
     pthread_t t;
     void *r;
@@ -47,7 +47,7 @@ static int fn_unpriv(void) {
     }
     if (geteuid() == 0)
         return diag("unpriv: still root"), 1;
-    return basic_three("uid65534");
+    return basic_all("uid65534");
 }
 
 int c_fork_child(void) { return in_child(fn_basic, "fork child"); }
@@ -100,7 +100,7 @@ int c_exec_chain(void) {
     }
     if (hop && !strcmp(hop, "2")) {                 /* level 2: probe */
         unsetenv("EXTSYS_PROBE_EXEC_HOP");
-        return basic_three("exec-level-2") ? FAIL : PASS;
+        return basic_all("exec-level-2") ? FAIL : PASS;
     }
     fflush(NULL);
     pid_t p = fork();
@@ -117,7 +117,9 @@ int c_exec_chain(void) {
 #define NITER 2000
 static atomic_int g_wrong;
 static void *thr_conc(void *arg) {
-    static const uint64_t sizes[SC_N][3] = {{24, 25, 40}, {64, 88, 100}, {32, 33, 56}};
+    static const uint64_t sizes[SC_N][3] = {{24, 25, 40}, {64, 88, 100}, {32, 33, 56},
+                                            {32, 33, 56}, {16, 17, 40}, {16, 20, 32},
+                                            {24, 25, 48}, {24, 31, 40}, {8, 20, 48}};
     int id = (int)(intptr_t)arg;
     char nm[64];
     for (int i = 0; i < NITER; i++) {

@@ -6,13 +6,39 @@
  */
 #include "probe_cases.h"
 
-const char *const SCN[SC_N] = {"openat2", "clone3", "mount_setattr"};
-static const size_t VER0[SC_N] = {24, 64, 32};
-static const char *const FIELDS[SC_N][32] = {
-    {"flags", "mode", "resolve"},
-    {"flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls",
-     "set_tid", "set_tid_size", "cgroup"},
-    {"attr_set", "attr_clr", "propagation", "userns_fd"}};
+const char *const SCN[SC_N] = {"openat2", "clone3", "mount_setattr", "open_tree_attr",
+                               "setxattrat", "getxattrat", "file_getattr", "file_setattr",
+                               "landlock_create_ruleset"};
+static const size_t VER0[SC_N] = {24, 64, 32, 32, 16, 16, 24, 24, 8};
+/* Each struct's fields: name, offset, width (src/kernel/abi/CHECK_FIELDS.md). */
+struct fld {
+    const char *name;
+    int off, width;
+};
+#define F8(n, o) {n, o, 8}
+#define F4(n, o) {n, o, 4}
+static const struct fld FIELDS[SC_N][12] = {
+    {F8("flags", 0), F8("mode", 8), F8("resolve", 16)},
+    {F8("flags", 0), F8("pidfd", 8), F8("child_tid", 16), F8("parent_tid", 24),
+     F8("exit_signal", 32), F8("stack", 40), F8("stack_size", 48), F8("tls", 56),
+     F8("set_tid", 64), F8("set_tid_size", 72), F8("cgroup", 80)},
+    {F8("attr_set", 0), F8("attr_clr", 8), F8("propagation", 16), F8("userns_fd", 24)},
+    {F8("attr_set", 0), F8("attr_clr", 8), F8("propagation", 16), F8("userns_fd", 24)},
+    {F8("value", 0), F4("size", 8), F4("flags", 12)},
+    {F8("value", 0), F4("size", 8), F4("flags", 12)},
+    {F8("fa_xflags", 0), F4("fa_extsize", 8), F4("fa_nextents", 12), F4("fa_projid", 16),
+     F4("fa_cowextsize", 20)},
+    {F8("fa_xflags", 0), F4("fa_extsize", 8), F4("fa_nextents", 12), F4("fa_projid", 16),
+     F4("fa_cowextsize", 20)},
+    {F8("handled_access_fs", 0), F8("handled_access_net", 8), F8("scoped", 16)}};
+
+/* The field that holds byte j of the struct (NULL past the last field). */
+static const struct fld *field_at(int sc, long j) {
+    for (int i = 0; i < 12 && FIELDS[sc][i].name; i++)
+        if (j >= FIELDS[sc][i].off && j < FIELDS[sc][i].off + FIELDS[sc][i].width)
+            return &FIELDS[sc][i];
+    return NULL;
+}
 
 /* ---- globals: configuration, oracle, availability ---- */
 size_t g_page;
@@ -70,12 +96,17 @@ void put64(uint8_t *p, size_t off, uint64_t v) {
     for (int i = 0; i < 8; i++)
         p[off + (size_t)i] = (uint8_t)(v >> (8 * i));
 }
-static uint64_t get64(const uint8_t *p) {
+static void put32(uint8_t *p, size_t off, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[off + (size_t)i] = (uint8_t)(v >> (8 * i));
+}
+static uint64_t getn(const uint8_t *p, int width) {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
+    for (int i = width - 1; i >= 0; i--)
         v = (v << 8) | p[i];
     return v;
 }
+static uint64_t get64(const uint8_t *p) { return getn(p, 8); }
 static uint8_t garbage(size_t i) { return (uint8_t)(1 + (i * 37 + 11) % 253); }
 
 static int env_u64(const char *name, uint64_t *out) {
@@ -115,6 +146,21 @@ void init_oracle(void) {
     env_u64("EXTSYS_EXPECT_RESOLVE", &O.resolve);
     env_u64("EXTSYS_EXPECT_CLONE_FLAGS", &O.cflags);
     env_u64("EXTSYS_EXPECT_MOUNT_ATTRS", &O.mattrs);
+    O.otflags = 0x89901 | (k >= 7000 ? OT_NAMESPACE : 0);
+    O.xflags = k >= 7000 ? 0x8003fffbULL : 0x8001fffbULL;
+    O.xflags_known = k < 7002;
+    /* Landlock: what this kernel has, from its own ABI query (a plain call,
+     * never a probe), and the masks of that ABI. */
+    errno = 0;
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0UL, 1UL);
+    O.ll_off = abi < 0 && errno == EOPNOTSUPP;
+    O.ll_abi = abi > 0 ? (int)abi : 0;
+    static const uint64_t fs_by_abi[] = {0, 0x1fff, 0x3fff, 0x7fff, 0x7fff, 0xffff,
+                                         0xffff, 0xffff, 0xffff, 0x1ffff};
+    O.ll_fs = fs_by_abi[O.ll_abi > 9 ? 9 : O.ll_abi];
+    O.ll_net = O.ll_abi >= 4 ? 0x3 : 0;
+    O.ll_scoped = O.ll_abi >= 6 ? 0x3 : 0;
+    O.ll_ksize = O.ll_abi >= 6 ? 24 : O.ll_abi >= 4 ? 16 : 8;
     if (env_u64("EXTSYS_EXPECT_CLONE_SIZE", &v)) {
         if (v < 64 || v > IMG_MAX || v % 8) {
             fprintf(stderr, "probe_cases: EXTSYS_EXPECT_CLONE_SIZE must be 64..%d, x8\n", IMG_MAX);
@@ -139,12 +185,31 @@ void init_oracle(void) {
             put64(img, 0, O.cflags);
             put64(img, 32, 0xff);
             g_ksize[sc] = O.cksize;
-        } else {
+        } else if (sc == SC_MOUNT || sc == SC_OTA) {
             put64(img, 0, O.mattrs);
             put64(img, 8, O.mattrs);
             put64(img, 16, 0x1e0000);
             put64(img, 24, ~0ULL);
             g_ksize[sc] = 32;
+        } else if (sc == SC_SETX || sc == SC_GETX) {
+            put64(img, 0, ~0ULL);
+            put32(img, 8, 0xffffffffu);
+            put32(img, 12, sc == SC_SETX ? 0x3 : 0);       /* XATTR_CREATE | XATTR_REPLACE */
+            g_ksize[sc] = 16;
+        } else if (sc == SC_FGET || sc == SC_FSET) {
+            put64(img, 0, O.xflags);
+            for (size_t o = 8; o < 24; o += 4)
+                put32(img, o, 0xffffffffu);
+            if (!O.xflags_known)
+                memset(g_care[sc], 0, 8);
+            g_ksize[sc] = 24;
+        } else {
+            put64(img, 0, O.ll_fs);
+            put64(img, 8, O.ll_net);
+            put64(img, 16, O.ll_scoped);
+            if (O.ll_abi > 9)
+                memset(g_care[sc], 0, 24);                 /* a newer ABI than this oracle */
+            g_ksize[sc] = O.ll_ksize;
         }
     }
 }
@@ -159,24 +224,102 @@ void init_have(void) {
     g_have[SC_OPENAT2] = !(syscall(SYS_openat2, AT_FDCWD, NULL, z, 0UL) == -1 && errno == ENOSYS);
     errno = 0;
     g_have[SC_MOUNT] = !(syscall(SYS_mount_setattr, -1, NULL, 0, NULL, 0UL) == -1 && errno == ENOSYS);
+    /* the others: a NULL struct and size 1, failed at the first check */
+    errno = 0;
+    g_have[SC_OTA] = !(syscall(SYS_open_tree_attr, -1, NULL, 0, NULL, 1UL) == -1 && errno == ENOSYS);
+    errno = 0;
+    g_have[SC_SETX] = !(syscall(SYS_setxattrat, -1, NULL, 0, NULL, NULL, 1UL) == -1 && errno == ENOSYS);
+    errno = 0;
+    g_have[SC_GETX] = !(syscall(SYS_getxattrat, -1, NULL, 0, NULL, NULL, 1UL) == -1 && errno == ENOSYS);
+    errno = 0;
+    g_have[SC_FGET] = !(syscall(SYS_file_getattr, -1, NULL, NULL, 1UL, 0) == -1 && errno == ENOSYS);
+    errno = 0;
+    g_have[SC_FSET] = !(syscall(SYS_file_setattr, -1, NULL, NULL, 1UL, 0) == -1 && errno == ENOSYS);
+    errno = 0;
+    g_have[SC_LL] = !(syscall(SYS_landlock_create_ruleset, NULL, 1UL, 0) == -1 && errno == ENOSYS);
+    /* EXTSYS_PROBE_SYSCALLS=a,b,...: only these are probed, the others count as missing (a
+     * container runtime whose libseccomp does not know a name leaves its probes unanswered) */
+    const char *only = getenv("EXTSYS_PROBE_SYSCALLS");
+    for (int sc = 0; only && sc < SC_N; sc++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, ",%s,", SCN[sc]);
+        char list[512];
+        snprintf(list, sizeof list, ",%s,", only);
+        if (!strstr(list, pat))
+            g_have[sc] = 0;
+    }
 }
 
 /* ---- the generic probe + verify machinery ---- */
+/* open_tree_attr's flags argument (vfs_open_tree): known bits, AT_RECURSIVE
+ * only with CLONE (7.0: or NAMESPACE), CLONE and NAMESPACE exclusive. */
+static int ota_flags_ok(uint32_t fl) {
+    if (fl & ~O.otflags)
+        return 0;
+    if ((fl & OT_RECURSIVE) && !(fl & (OT_CLONE | OT_NAMESPACE)))
+        return 0;
+    return (fl & (OT_CLONE | OT_NAMESPACE)) != (OT_CLONE | OT_NAMESPACE);
+}
+
+/* The errno each syscall gives, in its order of checks
+ * (src/kernel/abi/CHECK_FIELDS.md): emulated, the RFC's or the proposal's;
+ * native, a kernel without CHECK_FIELDS. */
 static int expect_errno(const struct spec *s) {
     uint64_t sz = s->size & ~CF;
-    if (s->sc == SC_MOUNT && ((uint32_t)s->mflags & ~MOUNT_FLAGS_OK))
-        return EINVAL;                              /* flags first, low 32 bits only */
+    uint32_t fl = (uint32_t)s->mflags;              /* every checked argument is 32-bit */
+    int small = sz < VER0[s->sc], big = sz > g_page, null = s->fault == F_NULL;
+    switch (s->sc) {
+    case SC_OPENAT2:
+        if (g_native)
+            return E2BIG;                           /* bit 63 makes the size huge */
+        if (small)
+            return EINVAL;
+        break;
+    case SC_MOUNT:
+        if (fl & ~MOUNT_FLAGS_OK)
+            return EINVAL;                          /* flags first, low 32 bits only */
+        break;
+    case SC_OTA:
+        if (null)
+            return EINVAL;                          /* uattr NULL with a size */
+        if (!ota_flags_ok(fl))
+            return EINVAL;
+        if (g_native)                               /* the path (NULL or bad) fails next */
+            return (fl & (OT_CLONE | OT_NAMESPACE)) && geteuid() != 0 ? EPERM : EFAULT;
+        break;
+    case SC_SETX:
+    case SC_GETX:
+        if (g_native)
+            return E2BIG;                           /* the size comes first */
+        if (small)
+            return EINVAL;
+        break;
+    case SC_FGET:
+    case SC_FSET:
+        if (fl & ~AT_FLAGS_OK)
+            return EINVAL;                          /* at_flags first */
+        break;
+    case SC_LL:
+        if (O.ll_off)
+            return EOPNOTSUPP;
+        if (fl)
+            return EINVAL;                          /* flags with a size */
+        if (null)
+            return EFAULT;                          /* before the size */
+        if (g_native)
+            return E2BIG;
+        if (small)
+            return EINVAL;
+        break;
+    }
     if (g_native)
-        return E2BIG;                               /* bit 63 makes the size huge */
-    if (s->sc == SC_OPENAT2 && sz < VER0[s->sc])
-        return EINVAL;
-    if (sz > g_page)
         return E2BIG;
-    if (sz < VER0[s->sc])
+    if (big)
+        return E2BIG;
+    if (small)
         return EINVAL;
     return s->fault != F_NONE ? EFAULT : g_noop;
 }
-
 
 int prepare(struct pctx *c, const struct spec *s) {
     memset(c, 0, sizeof *c);
@@ -225,21 +368,28 @@ void release(struct pctx *c) {
 }
 
 long do_call(const struct spec *s, void *ptr) {
-    long dfd = s->args ? s->dfd : s->sc == SC_OPENAT2 ? AT_FDCWD : -1;
-    const char *path = s->args ? s->path : s->sc == SC_OPENAT2 ? "." : "";
-    if (s->sc == SC_OPENAT2)
-        return syscall(SYS_openat2, dfd, path, ptr, (unsigned long)s->size);
-    if (s->sc == SC_CLONE3)
-        return syscall(SYS_clone3, ptr, (unsigned long)s->size);
-    return syscall(SYS_mount_setattr, dfd, path, (unsigned long)s->mflags, ptr,
-                   (unsigned long)s->size);
+    int o2 = s->sc == SC_OPENAT2, old3 = s->sc <= SC_MOUNT;
+    long dfd = s->args ? s->dfd : o2 ? AT_FDCWD : -1;
+    const char *path = s->args ? s->path : o2 ? "." : old3 ? "" : NULL;
+    unsigned long size = (unsigned long)s->size, fl = (unsigned long)s->mflags;
+    switch (s->sc) {
+    case SC_OPENAT2: return syscall(SYS_openat2, dfd, path, ptr, size);
+    case SC_CLONE3: return syscall(SYS_clone3, ptr, size);
+    case SC_MOUNT: return syscall(SYS_mount_setattr, dfd, path, fl, ptr, size);
+    case SC_OTA: return syscall(SYS_open_tree_attr, dfd, path, fl, ptr, size);
+    case SC_SETX: return syscall(SYS_setxattrat, dfd, path, fl, path, ptr, size);
+    case SC_GETX: return syscall(SYS_getxattrat, dfd, path, fl, path, ptr, size);
+    case SC_FGET: return syscall(SYS_file_getattr, dfd, path, ptr, size, fl);
+    case SC_FSET: return syscall(SYS_file_setattr, dfd, path, ptr, size, fl);
+    default: return syscall(SYS_landlock_create_ruleset, ptr, size, fl);
+    }
 }
 
 /* clean up after a call that wrongly succeeded */
 static void undo(const struct spec *s, long r) {
     if (r == 0 && s->sc == SC_CLONE3)
         syscall(SYS_exit, 99);                      /* we are a child that must not exist */
-    if (r > 0 && s->sc == SC_OPENAT2)
+    if (r > 0 && (s->sc == SC_OPENAT2 || s->sc == SC_OTA || s->sc == SC_LL))
         close((int)r);
     if (r > 0 && s->sc == SC_CLONE3)
         waitpid((pid_t)r, NULL, __WALL);
@@ -250,9 +400,9 @@ static void where(char *b, size_t n, const struct spec *s, long j, uint64_t usz,
         snprintf(b, n, "%ld byte(s) before the buffer", -j);
     else if ((uint64_t)j >= usz)
         snprintf(b, n, "buf+%ld (outside [0,usize=%llu))", j, (unsigned long long)usz);
-    else if ((size_t)j < ks)
-        snprintf(b, n, "buf+%ld (%s byte %ld)", j,
-                 FIELDS[s->sc][j / 8] ? FIELDS[s->sc][j / 8] : "field", j % 8);
+    else if ((size_t)j < ks && field_at(s->sc, j))
+        snprintf(b, n, "buf+%ld (%s byte %ld)", j, field_at(s->sc, j)->name,
+                 j - field_at(s->sc, j)->off);
     else
         snprintf(b, n, "buf+%ld (trailing [ksize=%zu,usize))", j, ks);
 }
@@ -274,8 +424,9 @@ int check(struct pctx *c, long ret, int err, const char *name) {
     }
     if (!c->map)
         return bad;
+    /* EFAULT writes only when it came from writing the answer */
     int mode = exp == g_noop ? M_IMAGE
-             : exp != EFAULT ? M_UNTOUCHED
+             : exp != EFAULT || g_native ? M_UNTOUCHED
              : s->fault == F_TAIL ? M_TAIL : s->fault == F_HEAD ? M_HEAD : M_UNTOUCHED;
     uint64_t usz = s->size & ~CF;
     size_t po = (size_t)(c->ptr - c->map), ks = g_ksize[s->sc], hk = 0;
@@ -306,13 +457,14 @@ int check(struct pctx *c, long ret, int err, const char *name) {
         }
         if (c->map[i] != want) {
             char w[96];
-            size_t f0 = (size_t)j / 8 * 8;
-            if (mode == M_IMAGE && j >= 0 && (size_t)j < ks && f0 + 8 <= ks && f0 + 8 <= usz) {
+            const struct fld *fd = j >= 0 ? field_at(s->sc, j) : NULL;
+            size_t f0 = fd ? (size_t)fd->off : 0, fw = fd ? (size_t)fd->width : 8;
+            if (mode == M_IMAGE && fd && (size_t)j < ks && f0 + fw <= ks && f0 + fw <= usz) {
                 if ((long)f0 != lastf && nm < 8)   /* whole little-endian field: one line */
                     diag("%s: %s size 0x%llx: field %s @%zu: expected 0x%llx, got 0x%llx", name,
-                         SCN[s->sc], (unsigned long long)s->size, FIELDS[s->sc][f0 / 8] ?
-                         FIELDS[s->sc][f0 / 8] : "?", f0, (unsigned long long)get64(img + f0),
-                         (unsigned long long)get64(c->ptr + f0));
+                         SCN[s->sc], (unsigned long long)s->size, fd->name, f0,
+                         (unsigned long long)getn(img + f0, fd->width),
+                         (unsigned long long)getn(c->ptr + f0, fd->width));
                 nm += (long)f0 != lastf ? 1 : 0;
                 lastf = (long)f0;
                 nb++, bad = 1;
@@ -358,9 +510,15 @@ int probe_verify(const struct spec *s, const char *name) {
 const struct spec BASIC[SC_N] = {
     {.sc = SC_OPENAT2, .size = CF | 40, .buflen = 40, .mis = 3, .fill = FILL_GARBAGE},
     {.sc = SC_CLONE3, .size = CF | 100, .buflen = 100, .mis = 5, .fill = FILL_GARBAGE},
-    {.sc = SC_MOUNT, .size = CF | 40, .buflen = 40, .mis = 1, .fill = FILL_GARBAGE}};
+    {.sc = SC_MOUNT, .size = CF | 40, .buflen = 40, .mis = 1, .fill = FILL_GARBAGE},
+    {.sc = SC_OTA, .size = CF | 44, .buflen = 44, .mis = 2, .fill = FILL_GARBAGE},
+    {.sc = SC_SETX, .size = CF | 24, .buflen = 24, .mis = 6, .fill = FILL_GARBAGE},
+    {.sc = SC_GETX, .size = CF | 20, .buflen = 20, .mis = 7, .fill = FILL_GARBAGE},
+    {.sc = SC_FGET, .size = CF | 32, .buflen = 32, .mis = 9, .fill = FILL_GARBAGE},
+    {.sc = SC_FSET, .size = CF | 28, .buflen = 28, .mis = 4, .fill = FILL_GARBAGE},
+    {.sc = SC_LL, .size = CF | 36, .buflen = 36, .mis = 11, .fill = FILL_GARBAGE}};
 
-int basic_three(const char *who) {
+int basic_all(const char *who) {
     int fails = 0;
     char nm[96];
     for (int sc = 0; sc < SC_N; sc++) {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernel/abi/answers.h"
+#include "kernel/abi/flag_names.h"
 #include "kernel/abi/uapi_compat.h"
 
 namespace extsys::kernel {
@@ -116,7 +117,8 @@ class ProbeChecks : public ::testing::TestWithParam<CheckRow> {};
 
 TEST_P(ProbeChecks, FollowKernelOrder) {
   const CheckRow& r = GetParam();
-  const ProbeVerdict v = checkProbe(describe(r.id), r.args, 4096);
+  const ProbeAnswers answers = buildAnswers(featuresForVersion({6, 18, 0}));
+  const ProbeVerdict v = checkProbe(describe(r.id), answerFor(answers, r.id), r.args, 4096);
   EXPECT_EQ(v.err, r.err) << r.name;
   if (r.err == 0) {
     EXPECT_EQ(v.usize, r.usize) << r.name;
@@ -159,17 +161,50 @@ TEST(SyscallTable, IsConsistent) {
   for (const auto& d : syscallTable()) {
     EXPECT_EQ(static_cast<size_t>(d.id), i++) << d.name;
     EXPECT_EQ(syscallByName(d.name), d.id);
-    EXPECT_LE(d.ver0, d.layoutSize) << d.name;
-    EXPECT_LE(d.layoutSize, kMaxImageSize) << d.name;
+    EXPECT_GE(nativeSyscallNr(d.name), 0) << d.name;
+    ASSERT_FALSE(d.sizes.empty()) << d.name;
+    for (size_t s = 1; s < d.sizes.size(); ++s)
+      EXPECT_LT(d.sizes[s - 1], d.sizes[s]) << d.name;
+    EXPECT_LE(d.layoutSize(), kMaxImageSize) << d.name;
     EXPECT_LT(d.sizeArg, 6) << d.name;
     EXPECT_LT(d.structArg, 6) << d.name;
     EXPECT_NE(d.sizeArg, d.structArg) << d.name;
+    EXPECT_LE(d.fields.size(), kMaxFields) << d.name;
+    EXPECT_LE(d.args.size(), kMaxArgChecks) << d.name;
     uint16_t expectOffset = 0;
-    for (const auto& f : d.fields) {  // fields are consecutive __u64
+    for (const auto& f : d.fields) {  // fields are consecutive, naturally aligned
       EXPECT_EQ(f.offset, expectOffset) << d.name << "." << f.name;
-      expectOffset = static_cast<uint16_t>(expectOffset + 8);
+      EXPECT_TRUE(f.width == 4 || f.width == 8) << d.name << "." << f.name;
+      EXPECT_EQ(f.offset % f.width, 0) << d.name << "." << f.name;
+      if (f.role == FieldRole::CopyOf) {
+        ASSERT_LT(f.value, d.fields.size()) << d.name << "." << f.name;
+        EXPECT_EQ(d.fields[f.value].role, FieldRole::Mask) << d.name << "." << f.name;
+      }
+      // Every flag field has bit names (policies and `extsys features`).
+      EXPECT_EQ(f.isFlags(), !flagNames(d.id, f.name).empty()) << d.name << "." << f.name;
+      expectOffset = static_cast<uint16_t>(expectOffset + f.width);
     }
-    EXPECT_EQ(expectOffset, d.layoutSize) << d.name;
+    EXPECT_EQ(expectOffset, d.layoutSize()) << d.name;
+    // Every size in the history ends at a field boundary.
+    for (uint32_t size : d.sizes) {
+      bool boundary = false;
+      for (const auto& f : d.fields)
+        boundary = boundary || f.offset + f.width == size;
+      EXPECT_TRUE(boundary) << d.name << " size " << size;
+    }
+    for (const auto& a : d.args) {
+      EXPECT_LT(a.argIndex, 6) << d.name << " " << a.name;
+      EXPECT_NE(a.argIndex, d.sizeArg) << d.name << " " << a.name;
+      if (!a.fixedMask) {
+        EXPECT_FALSE(argFlagNames(d.id, a.name).empty()) << d.name << " " << a.name;
+      }
+    }
+    bool checksSize[2] = {false, false};
+    for (Check c : d.order) {
+      checksSize[0] = checksSize[0] || c == Check::TooSmall;
+      checksSize[1] = checksSize[1] || c == Check::TooBig;
+    }
+    EXPECT_TRUE(checksSize[0] && checksSize[1]) << d.name << ": both size checks";
   }
   EXPECT_FALSE(syscallByName("open"));
 }

@@ -11,8 +11,13 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <sched.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../sanitizers.h"
@@ -21,200 +26,15 @@
 #include "kernel/discovery/live_backend.h"
 #include "kernel/abi/uapi_compat.h"
 #include "kernel/abi/uapi_flags.h"
+#include "sim_kernel.h"
 
 namespace extsys::kernel {
 namespace {
 
 using uapi::kCheckFields;
-constexpr uint64_t kBit26 = 1ULL << 26;
-
-struct SimConfig {
-  KernelFeatures truth;              // what the simulated kernel accepts
-  bool high32Ignored = false;        // 5.6-5.13: open flags copied into an int
-  bool dropsBit26 = false;           // <= 6.13: FMODE_NONOTIFY stripped silently
-  bool nativeCheckFields = false;    // answers CHECK_FIELDS itself (errno 134)
-  bool privileged = true;            // may_mount() passes in our namespace
-  bool usernsAllowed = true;         // unprivileged user namespaces
-  bool guardWorks = true;            // RLIMIT_NPROC stops clone3 with EAGAIN
-};
-
-// A kernel, as far as the probe recipes can see it: the checks of
-// src/kernel/discovery/RECIPES.md, in order.
-class SimKernel final : public ProbeBackend {
-public:
-  explicit SimKernel(SimConfig c) : c_(std::move(c)) {}
-
-  int openat2(const ProbeCall& call) override {
-    ProbeCall copy = call;
-    return openat2Out(copy);
-  }
-
-  int openat2Out(ProbeCall& call) override {
-    const auto& o = c_.truth.openat2;
-    if (!o.present)
-      return ENOSYS;
-    if (call.size & kCheckFields)
-      return checkFields(SyscallId::Openat2, call, E2BIG);
-    if (call.size < 24)
-      return EINVAL;
-    if (call.size > 4096)
-      return E2BIG;
-    if (nonZeroPast(call, 24))
-      return E2BIG;
-    uint64_t flags = call.get(0);
-    const uint64_t mode = call.get(8), resolve = call.get(16);
-    if (c_.high32Ignored)
-      flags &= 0xFFFFFFFFULL;
-    if (c_.dropsBit26)
-      flags &= ~kBit26;
-    if (flags & ~o.flags)
-      return EINVAL;
-    if (resolve & ~o.resolve)
-      return EINVAL;
-    if (mode & ~o.mode)
-      return EINVAL;
-    const bool creating = flags & (0x40 | 0x400000);
-    if (mode != 0 && !creating)
-      return EINVAL;
-    // O_TMPFILE needs O_DIRECTORY, in the architecture's numbering (glibc's
-    // value: 0x10000 on x86_64, 0x4000 on arm64).
-    if ((flags & 0x400000) && (!(flags & O_DIRECTORY) || !(flags & 0x3)))
-      return EINVAL;
-    if ((resolve & 0x20) && (flags & (0x40 | 0x200 | 0x400000)))
-      return EAGAIN;
-    return EFAULT;  // getname(NULL)
-  }
-
-  int mountSetattr(ProbeCall& call) override { return mount(call, c_.privileged); }
-
-  int clone3(ProbeCall& call) override {
-    if (!c_.truth.clone3.present)
-      return ENOSYS;
-    if (call.size & kCheckFields)
-      return checkFields(SyscallId::Clone3, call, E2BIG);
-    if (call.size < 64)
-      return EINVAL;
-    ADD_FAILURE() << "discovery made a clone3 call that could create a process";
-    return EINVAL;
-  }
-
-  ChildResult runChild(const ChildRequest& r) override {
-    ++children;
-    ChildResult out;
-    const auto& v = c_.truth.version;
-    auto atLeast = [&](int a, int b) { return v >= KernelVersion{a, b, 0}; };
-    if (r.notify) {
-      out.notify.tested = true;
-      out.notify.listener = true;
-      out.notify.pollhup = atLeast(5, 8);
-      out.notify.addfd = atLeast(5, 9);
-      out.notify.addfdSend = atLeast(5, 14);
-      out.notify.waitKillableRecv = atLeast(5, 19);
-      out.notify.syncWakeUp = atLeast(6, 6);
-    }
-    if (!r.mountInUserns.empty()) {
-      if (!c_.usernsAllowed) {
-        out.mountNote = "unshare(CLONE_NEWUSER|CLONE_NEWNS): EPERM";
-      } else {
-        for (ProbeCall call : r.mountInUserns)
-          out.mountInUserns.push_back(mount(call, true));
-      }
-    }
-    for (size_t i = 0; i < r.clone3.size(); ++i) {
-      if (i == 0 && !c_.guardWorks) {
-        out.clone3.push_back(0);  // created a process: the child stops
-        break;
-      }
-      out.clone3.push_back(cloneInChild(r.clone3[i]));
-    }
-    return out;
-  }
-
-  int children = 0;
-
-private:
-  static bool nonZeroPast(const ProbeCall& c, size_t ksize) {
-    for (size_t i = ksize; i < std::min<uint64_t>(c.size, c.buf.size()); ++i)
-      if (c.buf[i] != 0)
-        return true;
-    return false;
-  }
-
-  int checkFields(SyscallId id, ProbeCall& call, int otherwise) {
-    if (!c_.nativeCheckFields)
-      return otherwise;
-    const auto answers = buildAnswers(c_.truth);
-    const auto& a = answers[static_cast<size_t>(id)];
-    const uint64_t usize = call.size & ~kCheckFields;
-    call.buf.fill(0);
-    std::copy_n(a.image.begin(), std::min<uint64_t>(a.ksize, usize), call.buf.begin());
-    return 134;
-  }
-
-  int mount(ProbeCall& call, bool privileged) {
-    const auto& m = c_.truth.mountSetattr;
-    if (!m.present)
-      return ENOSYS;
-    if (call.flags & ~0x9900u)
-      return EINVAL;
-    if (call.size & kCheckFields)
-      return checkFields(SyscallId::MountSetattr, call, E2BIG);
-    if (call.size > 4096)
-      return E2BIG;
-    if (call.size < 32)
-      return EINVAL;
-    if (!privileged)
-      return EPERM;
-    if (nonZeroPast(call, 32))
-      return E2BIG;
-    const uint64_t set = call.get(0), clr = call.get(8), prop = call.get(16), userns = call.get(24);
-    if (set == 0 && clr == 0 && prop == 0 && userns == 0)
-      return 0;
-    if ((prop & ~m.propagation) || std::popcount(prop) > 1)
-      return EINVAL;
-    if ((set & ~m.attrs) || (clr & ~m.attrsClr))
-      return EINVAL;
-    if ((clr & 0x70) != 0 && (clr & 0x70) != 0x70)
-      return EINVAL;
-    if ((set & 0x70) != 0 && (clr & 0x70) != 0x70)
-      return EINVAL;
-    if ((set & 0x70) == 0x70 || (set & 0x70) == 0x40 || (set & 0x70) == 0x30)
-      return EINVAL;  // not one of RELATIME, NOATIME, STRICTATIME
-    if (set & uapi::kMountAttrIdmap)
-      return userns > INT_MAX ? EINVAL : EBADF;
-    return EFAULT;  // user_path_at(NULL)
-  }
-
-  int cloneInChild(const ProbeCall& call) {
-    const auto& c = c_.truth.clone3;
-    if (call.size > 4096)
-      return E2BIG;
-    if (call.size < 64)
-      return EINVAL;
-    if (nonZeroPast(call, c.structSize))
-      return E2BIG;
-    const uint64_t flags = call.get(0), exitSignal = call.get(32);
-    const uint64_t setTid = call.get(64), setTidSize = call.get(72), cgroup = call.get(80);
-    if (setTidSize > 32 || ((setTid == 0) != (setTidSize == 0)))
-      return EINVAL;
-    if (exitSignal & ~0xFFULL || exitSignal > 64)
-      return EINVAL;
-    if ((flags & uapi::kCloneIntoCgroup) && (cgroup > INT_MAX || call.size < 88))
-      return EINVAL;
-    if (flags & ~(uapi::kCloneLegacyFlags | c.extraFlags))
-      return EINVAL;
-    if (flags & (0x400000 | 0x7F))
-      return EINVAL;
-    if ((flags & uapi::kCloneAutoreap) && exitSignal != 0)
-      return EINVAL;
-    if ((flags & uapi::kClonePidfdAutokill) &&
-        !((flags & uapi::kCloneAutoreap) && (flags & 0x1000)))
-      return EINVAL;
-    return EAGAIN;  // RLIMIT_NPROC
-  }
-
-  SimConfig c_;
-};
+using sim::kBit26;
+using sim::SimConfig;
+using sim::SimKernel;
 
 ProbeAnswers expectedAnswers(KernelFeatures f) { return buildAnswers(f); }
 
@@ -282,8 +102,8 @@ TEST(Discovery, HighFlagBitsIgnoredAreNotReported) {
   c.high32Ignored = true;
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {5, 13, 0}, DiscoveryOptions{true});
-  EXPECT_EQ(got.openat2.flags, 0x7FFFC3u);
-  EXPECT_EQ(got.openat2.flags & uapi::kOpenat2Regular, 0u);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "flags"), 0x7FFFC3u);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "flags") & uapi::kOpenat2Regular, 0u);
 }
 
 TEST(Discovery, SilentlyDroppedBit26IsNotReported) {
@@ -292,16 +112,17 @@ TEST(Discovery, SilentlyDroppedBit26IsNotReported) {
   c.dropsBit26 = true;
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {6, 1, 0}, DiscoveryOptions{true});
-  EXPECT_EQ(got.openat2.flags, 0x7FFFC3u);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "flags"), 0x7FFFC3u);
 }
 
 TEST(Discovery, SevenTwoWithEmptyPathTrustsTheProbe) {
   SimConfig c;
   c.truth = featuresForVersion({7, 2, 0});
-  c.truth.openat2.flags |= uapi::kOEmptyPath;  // O_EMPTYPATH landed
+  c.truth.setField(SyscallId::Openat2, "flags",
+                   c.truth.field(SyscallId::Openat2, "flags") | uapi::kOEmptyPath);  // landed
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {7, 2, 0}, DiscoveryOptions{true});
-  EXPECT_EQ(got.openat2.flags, 0x1047FFFC3u);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "flags"), 0x1047FFFC3u);
   const auto& d = got.report(SyscallId::Openat2).disagreements;
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].field, "flags");
@@ -313,10 +134,10 @@ TEST(Discovery, SevenTwoWithEmptyPathTrustsTheProbe) {
 TEST(Discovery, BackportedFeatureBeatsTheTable) {
   SimConfig c;
   c.truth = featuresForVersion({5, 10, 0});
-  c.truth.openat2.resolve = 0x3F;  // RESOLVE_CACHED backported by a distribution
+  c.truth.setField(SyscallId::Openat2, "resolve", 0x3F);  // RESOLVE_CACHED backported
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {5, 10, 0}, DiscoveryOptions{true});
-  EXPECT_EQ(got.openat2.resolve, 0x3Fu);
+  EXPECT_EQ(got.field(SyscallId::Openat2, "resolve"), 0x3Fu);
   ASSERT_EQ(got.report(SyscallId::Openat2).disagreements.size(), 1u);
   EXPECT_EQ(got.report(SyscallId::Openat2).disagreements[0].field, "resolve");
 }
@@ -324,7 +145,8 @@ TEST(Discovery, BackportedFeatureBeatsTheTable) {
 TEST(Discovery, NativeCheckFieldsIsTheTruth) {
   SimConfig c;
   c.truth = featuresForVersion({7, 1, 0});
-  c.truth.clone3.extraFlags |= uapi::kCloneEmptyMntns;
+  c.truth.setField(SyscallId::Clone3, "flags",
+                   c.truth.field(SyscallId::Clone3, "flags") | uapi::kCloneEmptyMntns);
   c.nativeCheckFields = true;
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {7, 1, 0}, DiscoveryOptions{true});
@@ -372,10 +194,10 @@ TEST(Discovery, MissingSyscallsAreAbsent) {
   c.truth = featuresForVersion({5, 4, 0});
   SimKernel sim(c);
   const KernelFeatures got = discover(sim, {5, 4, 0}, DiscoveryOptions{true});
-  EXPECT_FALSE(got.openat2.present);
-  EXPECT_FALSE(got.mountSetattr.present);
-  EXPECT_TRUE(got.clone3.present);
-  EXPECT_EQ(got.clone3.structSize, 64u);
+  EXPECT_FALSE(got.of(SyscallId::Openat2).present);
+  EXPECT_FALSE(got.of(SyscallId::MountSetattr).present);
+  EXPECT_TRUE(got.of(SyscallId::Clone3).present);
+  EXPECT_EQ(got.of(SyscallId::Clone3).structSize, 64u);
 }
 
 // The running kernel: discovery must equal its version row exactly.
@@ -396,6 +218,33 @@ TEST(LiveDiscovery, EqualsTheVersionTable) {
   EXPECT_EQ(got.notify.syncWakeUp, (*v >= KernelVersion{6, 6, 0}));
 }
 
+// What discovery's hazards would change (src/kernel/discovery/RECIPES.md):
+// the open fds, the extended attributes and the file attributes of the
+// current directory (file_setattr with AT_EMPTY_PATH and a usable dfd acts
+// on it; setxattrat likewise), and whether this process is confined
+// (landlock_restrict_self): a confined one could not create a file here.
+std::string processState() {
+  std::string s = "fds:";
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    s += " " + e.path().filename().string();
+  char names[1024] = {};
+  const ssize_t n = listxattr(".", names, sizeof names);
+  s += " xattrs:" + (n < 0 ? std::string("error") : std::string(names, static_cast<size_t>(n)));
+  if (int dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    fsxattr fa{};
+    s += " xflags:" + (ioctl(dir, FS_IOC_FSGETXATTR, &fa) == 0 ? std::to_string(fa.fsx_xflags)
+                                                               : std::string("n/a"));
+    close(dir);
+  }
+  const int probe = open("landlock-check", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  s += probe >= 0 ? " writable" : " confined";
+  if (probe >= 0) {
+    close(probe);
+    unlink("landlock-check");
+  }
+  return s;
+}
+
 std::string slurp(const char* path) {
   FILE* f = std::fopen(path, "r");
   if (f == nullptr)
@@ -409,38 +258,43 @@ std::string slurp(const char* path) {
   return s;
 }
 
-// Live discovery in a fresh pid namespace, from an empty directory: no
-// file, no mount, and exactly one process (the probe child) appears.
-TEST(LiveDiscovery, HasNoSideEffects) {
-  if (geteuid() != 0)
-    GTEST_SKIP() << "needs root for a private pid namespace";
-  if (extsys::test::kThreadSanitizer)
-    GTEST_SKIP() << "TSan's background thread takes a pid of its own in the namespace";
+// Runs live discovery as pid 1 of a fresh pid namespace, from an empty
+// directory, after `prepare` (which may change credentials; it returns
+// false to give up), and reports "last_pid A -> B" plus "mounts-changed" or
+// "files-appeared" (processState: no fd, xattr, file attribute or Landlock
+// confinement left) and, from the result, "clone3=SOURCE mount_setattr=SOURCE".
+std::string discoverySideEffects(bool (*prepare)()) {
   char tmpl[] = "/tmp/extsys-sidefx-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  if (mkdtemp(tmpl) == nullptr)
+    return "mkdtemp failed";
   int pipefd[2];
-  ASSERT_EQ(pipe(pipefd), 0);
+  if (pipe(pipefd) != 0)
+    return "pipe failed";
   pid_t outer = fork();
-  ASSERT_GE(outer, 0);
   if (outer == 0) {
     if (unshare(CLONE_NEWPID) != 0)
       _exit(10);
     pid_t inner = fork();  // pid 1 of the new namespace
     if (inner == 0) {
-      if (chdir(tmpl) != 0)
+      if (chdir(tmpl) != 0 || !prepare())
         _exit(11);
       const std::string mountsBefore = slurp("/proc/self/mountinfo");
       const std::string lastBefore = slurp("/proc/sys/kernel/ns_last_pid");
+      const std::string stateBefore = processState();
       auto v = KernelVersion::running();
       LiveBackend live;
-      (void)discover(live, *v, DiscoveryOptions{mayMount()});
+      const KernelFeatures f = discover(live, *v, DiscoveryOptions{mayMount()});
       const std::string lastAfter = slurp("/proc/sys/kernel/ns_last_pid");
       std::string report = "last_pid " + lastBefore.substr(0, lastBefore.size() - 1) + " -> " +
                            lastAfter.substr(0, lastAfter.size() - 1);
       if (slurp("/proc/self/mountinfo") != mountsBefore)
         report += " mounts-changed";
+      if (const std::string after = processState(); after != stateBefore)
+        report += " state " + stateBefore + " -> " + after;
       if (!std::filesystem::is_empty(tmpl))
         report += " files-appeared";
+      report += std::string(" clone3=") + sourceName(f.report(SyscallId::Clone3).source) +
+                " mount_setattr=" + sourceName(f.report(SyscallId::MountSetattr).source);
       if (write(pipefd[1], report.data(), report.size()) < 0)
         _exit(12);
       _exit(0);
@@ -451,15 +305,67 @@ TEST(LiveDiscovery, HasNoSideEffects) {
   }
   close(pipefd[1]);
   int st = 0;
-  ASSERT_EQ(waitpid(outer, &st, 0), outer);
-  char buf[512] = {};
+  waitpid(outer, &st, 0);
+  char buf[4096] = {};
   ssize_t n = read(pipefd[0], buf, sizeof buf - 1);
   close(pipefd[0]);
   std::filesystem::remove_all(tmpl);
-  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "status " << st;
-  ASSERT_GT(n, 0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || n <= 0)
+    return "child failed: status " + std::to_string(st);
+  return buf;
+}
+
+// Live discovery has no side effects: no file, no mount, and exactly one
+// process (the probe child) appears.
+TEST(LiveDiscovery, HasNoSideEffects) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root for a private pid namespace";
+  if (extsys::test::kThreadSanitizer)
+    GTEST_SKIP() << "TSan's background thread takes a pid of its own in the namespace";
   // pid 1 ran discovery; the probe child took pid 2; nothing else.
-  EXPECT_EQ(std::string(buf), "last_pid 1 -> 2");
+  EXPECT_EQ(discoverySideEffects([] { return true; }),
+            "last_pid 1 -> 2 clone3=probe mount_setattr=probe");
+}
+
+// Root without CAP_SYS_ADMIN (a container's root, `setpriv --bounding-set
+// -sys_admin`): the mount probes go to a new user namespace, where getuid()
+// reads 65534; the clone3 probes must still run as a uid RLIMIT_NPROC binds
+// (real uid 0 is exempt), or the guard would create a process.
+TEST(LiveDiscovery, RootWithoutCapSysAdminCreatesNoProcess) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root for a private pid namespace";
+  if (extsys::test::kThreadSanitizer)
+    GTEST_SKIP() << "TSan's background thread takes a pid of its own in the namespace";
+  const std::string report = discoverySideEffects([] {
+    cap_t caps = cap_get_proc();
+    const cap_value_t admin[] = {CAP_SYS_ADMIN};
+    const bool ok = caps != nullptr &&
+                    cap_set_flag(caps, CAP_EFFECTIVE, 1, admin, CAP_CLEAR) == 0 &&
+                    cap_set_flag(caps, CAP_PERMITTED, 1, admin, CAP_CLEAR) == 0 &&
+                    cap_set_proc(caps) == 0 && !mayMount();
+    cap_free(caps);
+    return ok;
+  });
+  // One probe child and nothing more; both syscalls really probed there.
+  EXPECT_EQ(report, "last_pid 1 -> 2 clone3=probe mount_setattr=probe");
+}
+
+// A guard that fails with anything but EAGAIN proves nothing about the
+// limit: the probe child makes no further clone3 call.
+TEST(LiveDiscovery, FailedGuardStopsTheCloneProbes) {
+  ChildRequest req;
+  req.notify = false;
+  ProbeCall guard;  // size 0: EINVAL, whatever the limit
+  ProbeCall plain;
+  plain.size = 64;
+  plain.put(32, SIGCHLD);
+  req.clone3 = {guard, plain, plain};
+  LiveBackend live;
+  const ChildResult res = live.runChild(req);
+  ASSERT_TRUE(res.error.empty()) << res.error;
+  ASSERT_TRUE(res.cloneNote.empty()) << res.cloneNote;
+  ASSERT_EQ(res.clone3.size(), 1u) << "calls made after the failed guard";
+  EXPECT_EQ(res.clone3.front(), EINVAL);
 }
 
 }  // namespace

@@ -3,6 +3,10 @@
 // owner, unsafe mode, other boot id / release / version, and a round trip
 // that keeps every fact.
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +14,7 @@
 #include <fstream>
 
 #include "kernel/abi/answers.h"
+#include "kernel/discovery/current_features.h"
 #include "kernel/discovery/feature_cache.h"
 
 namespace extsys::kernel {
@@ -50,7 +55,16 @@ TEST_F(FeatureCache, MissThenHitKeepsEveryFact) {
   EXPECT_EQ(buildAnswers(f)[0].image, buildAnswers(features_)[0].image);
   EXPECT_EQ(buildAnswers(f)[1].image, buildAnswers(features_)[1].image);
   EXPECT_EQ(buildAnswers(f)[2].image, buildAnswers(features_)[2].image);
-  EXPECT_EQ(f.mountSetattr.attrsClr, features_.mountSetattr.attrsClr);
+  for (const auto& d : syscallTable()) {
+    EXPECT_EQ(buildAnswers(f)[static_cast<size_t>(d.id)].image,
+              buildAnswers(features_)[static_cast<size_t>(d.id)].image)
+        << d.name;
+    EXPECT_EQ(f.of(d.id).fields, features_.of(d.id).fields) << d.name;
+    EXPECT_EQ(f.of(d.id).args, features_.of(d.id).args) << d.name;
+    EXPECT_EQ(f.of(d.id).structSize, features_.of(d.id).structSize) << d.name;
+    EXPECT_EQ(f.of(d.id).disabledErrno, features_.of(d.id).disabledErrno) << d.name;
+  }
+  EXPECT_EQ(f.landlockAbi, features_.landlockAbi);
   EXPECT_EQ(f.report(SyscallId::Openat2).source, FeatureSource::Probe);
   EXPECT_EQ(f.report(SyscallId::Openat2).note, "a note");
   ASSERT_EQ(f.report(SyscallId::Openat2).disagreements.size(), 1u);
@@ -127,6 +141,43 @@ TEST(CacheKey, UsesThisBoot) {
   ASSERT_TRUE(k.ok()) << k.error().message();
   EXPECT_EQ(k->bootId.size(), 36u) << k->bootId;
   EXPECT_FALSE(k->release.empty());
+}
+
+TEST(SeccompStatus, CountsTheFiltersOfProcSelfStatus) {
+  EXPECT_EQ(seccompFilterCount("Name:\tx\nSeccomp:\t0\nSeccomp_filters:\t0\n"), 0);
+  EXPECT_EQ(seccompFilterCount("Name:\tx\nSeccomp:\t2\nSeccomp_filters:\t3\n"), 3);
+  EXPECT_EQ(seccompFilterCount("Seccomp:\t2\n"), 1) << "before 5.9 there is no count";
+  EXPECT_EQ(seccompFilterCount("Seccomp:\t1\n"), 1) << "strict mode";
+  EXPECT_EQ(seccompFilterCount("Name:\tx\n"), 0) << "no seccomp in this kernel";
+  EXPECT_EQ(currentSeccompFilterCount(), 0) << "the test itself runs unfiltered";
+}
+
+// Under a seccomp filter the cache is neither read nor written: what
+// discovery sees there may be the filter's answers.
+TEST(SeccompStatus, DiscoveryUnderAFilterSkipsTheCache) {
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    sock_fprog prog{1, &allow};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      _exit(10);
+    if (currentSeccompFilterCount() != 1)
+      _exit(11);
+    auto l = currentKernelFeatures(CacheMode::Use, "feature-cache-test");
+    if (!l)
+      _exit(12);
+    if (l->cache != CacheState::Filtered || !l->cacheDir.empty())
+      _exit(13);
+    if (l->cacheNote.find("seccomp filter") == std::string::npos)
+      _exit(14);
+    _exit(0);
+  }
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st)) << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "10 filter, 11 count, 12 lookup, 13 cache used, 14 note";
 }
 
 }  // namespace

@@ -103,6 +103,17 @@ INSTANTIATE_TEST_SUITE_P(
         Row{"mount_setattr_probe", kX64, SYS_mount_setattr, {0, 0, 0, 0, kCheckFields | 32, 0}, kNotify},
         Row{"mount_setattr_real_call", kX64, SYS_mount_setattr, {0, 0, 0, 0, 32, 0}, kAllow},
         Row{"mount_setattr_bit63_in_arg3", kX64, SYS_mount_setattr, {0, 0, 0, kCheckFields, 32, 0}, kAllow},
+        // The newer syscalls, by number (libseccomp 2.5.4 does not name most).
+        Row{"open_tree_attr_probe", kX64, 467, {0, 0, 0, 0, kCheckFields | 32, 0}, kNotify},
+        Row{"open_tree_attr_real_call", kX64, 467, {0, 0, 0, 0, 32, 0}, kAllow},
+        Row{"setxattrat_probe", kX64, 463, {0, 0, 0, 0, 0, kCheckFields | 16}, kNotify},
+        Row{"getxattrat_probe", kX64, 464, {0, 0, 0, 0, 0, kCheckFields | 16}, kNotify},
+        Row{"getxattrat_bit63_in_arg4", kX64, 464, {0, 0, 0, 0, kCheckFields, 16}, kAllow},
+        Row{"file_getattr_probe", kX64, 468, {0, 0, 0, kCheckFields | 24, 0, 0}, kNotify},
+        Row{"file_setattr_probe", kX64, 469, {0, 0, 0, kCheckFields | 24, 0, 0}, kNotify},
+        Row{"file_setattr_real_call", kX64, 469, {0, 0, 0, 24, 0, 0}, kAllow},
+        Row{"landlock_probe", kX64, 444, {0, kCheckFields | 24, 0, 0, 0, 0}, kNotify},
+        Row{"landlock_abi_query", kX64, 444, {0, 0, 1, 0, 0, 0}, kAllow},
         Row{"getppid", kX64, SYS_getppid, {kCheckFields, kCheckFields, kCheckFields, kCheckFields, kCheckFields, kCheckFields}, kAllow},
         Row{"close", kX64, SYS_close, {0, kCheckFields, 0, kCheckFields, kCheckFields, 0}, kAllow},
         Row{"openat_legacy", kX64, SYS_openat, {0, 0, 0, kCheckFields, 0, 0}, kAllow},
@@ -112,7 +123,10 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& p) { return std::string(p.param.name); });
 
 // The exact programs, as libseccomp's PFC text: the default policy's probe
-// filter and sandbox-strict's, one directory per architecture. Each is made
+// filter and sandbox-strict's on 6.18 (how libseccomp compares each route -
+// the low word only for nstype and the ioctl request, both words for
+// prlimit64's pid and new limit, one bit per mode and flag rule), one
+// directory per architecture. Each is made
 // natively (libseccomp 2.5.4 renders another architecture's program only
 // through the native syscall table, which lacks the newest calls): x86_64's
 // on the host, aarch64's in the arm64 pass. Regenerate after a deliberate
@@ -190,6 +204,11 @@ constexpr const char* kStrict =
     "[openat2]\ncall = \"restrict\"\n[openat2.forbid]\nflags = [\"O_RDWR\"]\n"
     "[mount_setattr]\ncall = \"restrict\"\n[mount_setattr.allow]\nattr_set = \"none\"\n";
 
+constexpr const char* kSetid =
+    "mode = \"strict\"\n"
+    "[openat2]\ncall = \"restrict\"\ndeny_errno = \"EPERM\"\n"
+    "[openat2.forbid]\nmode = [\"S_ISUID\", \"S_ISGID\"]\n";
+
 constexpr const char* kCooperative =
     "[clone3]\ncall = \"restrict\"\n[clone3.forbid]\nflags = [\"CLONE_NEWUSER\"]\n"
     "[openat2]\nprobe = \"passthrough\"\n"
@@ -239,7 +258,42 @@ INSTANTIATE_TEST_SUITE_P(
 #endif
         PolicyRow{"strict_mount_rdonly", kStrict, kX64, SYS_mount, {0, 0, 0, 1, 0, 0}, kEinval},
         PolicyRow{"strict_mount_private", kStrict, kX64, SYS_mount, {0, 0, 0, 0x40000, 0, 0}, kAllow},
-        PolicyRow{"strict_fsmount_rdonly", kStrict, kX64, SYS_fsmount, {0, 0, 1, 0, 0, 0}, kEinval},
+        PolicyRow{"strict_fsmount_hidden", kStrict, kX64, SYS_fsmount, {0, 0, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_fspick_hidden", kStrict, kX64, SYS_fspick, {0, 0, 0, 0, 0, 0}, kEnosys},
+        PolicyRow{"strict_mount_remount", kStrict, kX64, SYS_mount, {0, 0, 0, 0x20, 0, 0}, kEinval},
+        PolicyRow{"strict_mount_remount_bind", kStrict, kX64, SYS_mount, {0, 0, 0, 0x1020, 0, 0}, kEinval},
+        PolicyRow{"strict_mount_bind", kStrict, kX64, SYS_mount, {0, 0, 0, 0x1000, 0, 0}, kAllow},
+        // setns: nstype is an int; 1<<32 is 0 to the kernel (joins any type).
+        PolicyRow{"strict_setns_newuser", kStrict, kX64, SYS_setns, {3, 0x10000000, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_setns_zero", kStrict, kX64, SYS_setns, {3, 0, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_setns_high_bits_are_zero", kStrict, kX64, SYS_setns, {3, 1ULL << 32, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_setns_newuser_high_bits", kStrict, kX64, SYS_setns, {3, (1ULL << 32) | 0x10000000, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_setns_newnet", kStrict, kX64, SYS_setns, {3, 0x40000000, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_setns_newnet_high_bits", kStrict, kX64, SYS_setns, {3, (1ULL << 32) | 0x40000000, 0, 0, 0, 0}, kAllow},
+        // ioctl: the request is an unsigned int.
+        PolicyRow{"strict_ioctl_tiocsti", kStrict, kX64, SYS_ioctl, {0, 0x5412, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_ioctl_tiocsti_high_bits", kStrict, kX64, SYS_ioctl, {0, (1ULL << 32) | 0x5412, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_ioctl_tioclinux", kStrict, kX64, SYS_ioctl, {0, 0x541C, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_ioctl_tcgets", kStrict, kX64, SYS_ioctl, {0, 0x5401, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_ioctl_tiocsti_plus_one", kStrict, kX64, SYS_ioctl, {0, 0x5413, 0, 0, 0, 0}, kAllow},
+        // prlimit64(pid, resource, new, old): only setting another's limits.
+        PolicyRow{"strict_prlimit_other_set", kStrict, kX64, SYS_prlimit64, {1234, 7, 0x7ffc0000, 0, 0, 0}, kEperm},
+        PolicyRow{"strict_prlimit_other_read", kStrict, kX64, SYS_prlimit64, {1234, 7, 0, 0x7ffc0000, 0, 0}, kAllow},
+        PolicyRow{"strict_prlimit_self_set", kStrict, kX64, SYS_prlimit64, {0, 7, 0x7ffc0000, 0, 0, 0}, kAllow},
+        PolicyRow{"strict_prlimit_high_pid_set", kStrict, kX64, SYS_prlimit64, {1ULL << 32, 7, 0x7ffc0000, 0, 0, 0}, kEperm},
+        // Set-id files: every call that sets a mode (umode_t: low bits).
+        PolicyRow{"setid_chmod_suid", kSetid, kX64, SYS_chmod, {0, 04755, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_chmod_plain", kSetid, kX64, SYS_chmod, {0, 0755, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"setid_fchmod_sgid", kSetid, kX64, SYS_fchmod, {3, 02755, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_fchmod_high_bits", kSetid, kX64, SYS_fchmod, {3, (1ULL << 40) | 0755, 0, 0, 0, 0}, kAllow},
+        PolicyRow{"setid_fchmodat_suid", kSetid, kX64, SYS_fchmodat, {0, 0, 04755, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_fchmodat2_suid", kSetid, kX64, 452, {0, 0, 04755, 0x1000, 0, 0}, kEperm},
+        PolicyRow{"setid_mknod_suid", kSetid, kX64, SYS_mknod, {0, 0100000 | 04755, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_mknodat_sgid", kSetid, kX64, SYS_mknodat, {0, 0, 0100000 | 02755, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_mknodat_plain", kSetid, kX64, SYS_mknodat, {0, 0, 0100000 | 0755, 0, 0, 0}, kAllow},
+        PolicyRow{"setid_creat_suid", kSetid, kX64, SYS_creat, {0, 04755, 0, 0, 0, 0}, kEperm},
+        PolicyRow{"setid_openat_suid", kSetid, kX64, SYS_openat, {0, 0, 0x41, 04755, 0, 0}, kEperm},
+        PolicyRow{"setid_mkdir_setgid_ignored", kSetid, kX64, SYS_mkdir, {0, 02755, 0, 0, 0, 0}, kAllow},
         PolicyRow{"strict_mount_setattr_hidden", kStrict, kX64, SYS_mount_setattr, {0, 0, 0, 0, 32, 0}, kEnosys},
         PolicyRow{"strict_open_tree_attr_hidden", kStrict, kX64, 467, {0, 0, 0, 0, 32, 0}, kEnosys},
         PolicyRow{"strict_io_uring_setup", kStrict, kX64, SYS_io_uring_setup, {1, 0, 0, 0, 0, 0}, kEnosys},
@@ -257,6 +311,25 @@ INSTANTIATE_TEST_SUITE_P(
         PolicyRow{"coop_mount_setattr_hidden", kCooperative, kX64, SYS_mount_setattr, {0, 0, 0, 0, kCheckFields | 32, 0}, kEnosys},
         PolicyRow{"coop_compat_allowed", kCooperative, kCompat, 20, {0, 0, 0, 0, 0, 0}, kAllow}),
     [](const auto& p) { return std::string(p.param.name); });
+
+// A rule table too long for one seccomp program is refused with a clear
+// error, never cut to fit sock_fprog's 16-bit length.
+TEST(BuildFilter, ProgramLongerThanTheKernelAllowsIsAnError) {
+  RuleSet big;
+  // libseccomp shares what it can: about one instruction per such rule.
+  for (uint64_t i = 0; i < 5000; ++i)
+    big.rules.push_back({"openat", Action::fail(EPERM), {{2, CmpOp::MaskedEq, ~0ULL, i << 4}}});
+  auto prog = buildFilter(big);
+  ASSERT_FALSE(prog.ok()) << "built " << prog->insns.size() << " instructions";
+  EXPECT_EQ(prog.error().err(), E2BIG);
+  EXPECT_NE(prog.error().message().find("BPF_MAXINSNS"), std::string::npos)
+      << prog.error().message();
+  // The same kind of table, small enough, builds: the limit is what failed.
+  big.rules.resize(10);
+  auto small = buildFilter(big);
+  ASSERT_TRUE(small.ok()) << small.error().message();
+  EXPECT_LE(small->insns.size(), static_cast<size_t>(BPF_MAXINSNS));
+}
 
 }  // namespace
 }  // namespace extsys::filter

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "kernel/abi/uapi_flags.h"
 #include "policy/toml_loader.h"
@@ -45,17 +46,29 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"persona", "persona = \"5.10\"", ""},
         Case{"persona_patch", "persona = \"5.10.1\"", "t.toml:1:11: persona must be a kernel version \"MAJOR.MINOR\" such as \"5.10\", not \"5.10.1\""},
         Case{"persona_word", "persona = \"old\"", "t.toml:1:11: persona must be a kernel version \"MAJOR.MINOR\" such as \"5.10\", not \"old\""},
-        Case{"persona_future", "persona = \"9.0\"", "t.toml:1:11: persona 9.0 is outside the versions extsys knows (3.0 to 7.2)"},
+        Case{"persona_future", "persona = \"9.0\"", "t.toml:1:11: persona 9.0 is not a kernel release extsys knows (3.0-3.19, 4.0-4.20, 5.0-5.19, 6.0-6.19, 7.0-7.2)"},
+        Case{"persona_no_such_minor", "persona = \"5.99\"", "t.toml:1:11: persona 5.99 is not a kernel release extsys knows (3.0-3.19, 4.0-4.20, 5.0-5.19, 6.0-6.19, 7.0-7.2)"},
+        Case{"persona_after_last_minor", "persona = \"3.20\"", "t.toml:1:11: persona 3.20 is not a kernel release extsys knows (3.0-3.19, 4.0-4.20, 5.0-5.19, 6.0-6.19, 7.0-7.2)"},
+        Case{"persona_too_old", "persona = \"2.6\"", "t.toml:1:11: persona 2.6 is not a kernel release extsys knows (3.0-3.19, 4.0-4.20, 5.0-5.19, 6.0-6.19, 7.0-7.2)"},
+        Case{"persona_last_minors", "persona = \"4.20\"", ""},
+        Case{"persona_6_19", "persona = \"6.19\"", ""},
+        Case{"persona_newest", "persona = \"7.2\"", ""},
         Case{"persona_number", "persona = 5.10", "t.toml:1:11: 'persona' must be a string"},
         Case{"probe_errno", "probe_errno = 200", ""},
         Case{"probe_errno_zero", "probe_errno = 0", "t.toml:1:15: probe_errno must be between 1 and 4095"},
         Case{"probe_errno_big", "probe_errno = 4096", "t.toml:1:15: probe_errno must be between 1 and 4095"},
         Case{"probe_errno_type", "probe_errno = \"134\"", "t.toml:1:15: 'probe_errno' must be an integer"},
-        Case{"hide", "hide = [\"io_uring_setup\", \"open_tree_attr\"]", ""},
+        Case{"hide", "hide = [\"io_uring_setup\", \"statmount\"]", ""},
+        Case{"hide_newer_described", "hide = [\"open_tree_attr\"]", "t.toml:1:9: hide: use [open_tree_attr] call = \"hide\" for open_tree_attr"},
         Case{"hide_unknown", "hide = [\"nosuchcall\"]", "t.toml:1:9: hide: unknown syscall 'nosuchcall'"},
         Case{"hide_described", "hide = [\"clone3\"]", "t.toml:1:9: hide: use [clone3] call = \"hide\" for clone3"},
         Case{"hide_type", "hide = \"x\"", "t.toml:1:8: 'hide' must be an array of syscall names"},
-        Case{"unknown_top", "\n  colour = 1", "t.toml:2:3: unknown key 'colour' (expected description, mode, persona, probe_errno, hide, [openat2], [clone3] or [mount_setattr])"},
+        Case{"containment", "mode = \"strict\"\ncontainment = \"ptrace-only\"", ""},
+        Case{"containment_none", "mode = \"strict\"\ncontainment = \"none\"", ""},
+        Case{"containment_bad", "mode = \"strict\"\ncontainment = \"some\"", "t.toml:2:15: containment must be \"full\", \"ptrace-only\" or \"none\", not \"some\""},
+        Case{"containment_type", "mode = \"strict\"\ncontainment = 1", "t.toml:2:15: 'containment' must be a string"},
+        Case{"containment_cooperative", "containment = \"full\"", "t.toml:1:15: containment needs mode = \"strict\" (cooperative policies contain nothing)"},
+        Case{"unknown_top", "\n  colour = 1", "t.toml:2:3: unknown key 'colour' (expected description, mode, persona, probe_errno, hide, containment, [openat2], [clone3], [mount_setattr], [open_tree_attr], [setxattrat], [getxattrat], [file_getattr], [file_setattr] or [landlock_create_ruleset])"},
         Case{"syscall_not_table", "openat2 = 1", "t.toml:1:11: 'openat2' must be a table ([openat2])"},
         Case{"probe_modes", "[openat2]\nprobe = \"passthrough\"\n[clone3]\nprobe = \"emulate\"", ""},
         Case{"probe_bad", "[openat2]\nprobe = \"maybe\"", "t.toml:2:9: probe must be one of \"emulate\", \"passthrough\", \"hide\", not \"maybe\""},
@@ -137,10 +150,29 @@ INSTANTIATE_TEST_SUITE_P(Table, Personas,
                          });
 
 TEST(Personas, CostNothingWhereTheKernelIsNoNewer) {
-  auto e = makeEffective(persona(6, 1), kernel::featuresForVersion({6, 18, 0}));
+  auto e = makeEffective(persona(6, 18), kernel::featuresForVersion({6, 18, 0}));
   ASSERT_TRUE(e.ok());
   for (const auto& s : e->syscalls)
     EXPECT_EQ(s.call, CallMode::Allow);
+}
+
+// A 6.1 persona on 6.18: the three RFC syscalls cost nothing, what 6.1 lacks
+// is hidden (ENOSYS in BPF), and Landlock is held to ABI 2 (an 8-byte struct).
+TEST(Personas, SixOneHidesTheNewerSyscalls) {
+  auto e = makeEffective(persona(6, 1), kernel::featuresForVersion({6, 18, 0}));
+  ASSERT_TRUE(e.ok());
+  for (SyscallId id : {SyscallId::Openat2, SyscallId::Clone3, SyscallId::MountSetattr})
+    EXPECT_EQ(e->of(id).call, CallMode::Allow) << kernel::describe(id).name;
+  for (SyscallId id : {SyscallId::OpenTreeAttr, SyscallId::Setxattrat, SyscallId::Getxattrat,
+                       SyscallId::FileGetattr, SyscallId::FileSetattr}) {
+    EXPECT_EQ(e->of(id).call, CallMode::Hide) << kernel::describe(id).name;
+    EXPECT_EQ(e->of(id).probe, ProbeMode::Hide) << kernel::describe(id).name;
+  }
+  const auto& l = e->of(SyscallId::LandlockCreateRuleset);
+  EXPECT_EQ(l.call, CallMode::Restrict);
+  EXPECT_EQ(l.maxStructSize, 8u);
+  EXPECT_EQ(l.abiVersion, 2);
+  EXPECT_EQ(l.allow[0], 0x3FFFu);  // handled_access_fs up to REFER
 }
 
 TEST(Personas, RestrictWhatIsNewer) {
@@ -184,33 +216,87 @@ TEST(Effective, StrictTranslatesToRegisterRules) {
   ASSERT_TRUE(p.ok()) << p.error().message();
   auto e = makeEffective(*p, kernel::featuresForVersion({6, 18, 0}));
   ASSERT_TRUE(e.ok());
-  for (const auto& s : e->syscalls) {
-    EXPECT_EQ(s.call, CallMode::Hide);
-    EXPECT_EQ(s.probe, ProbeMode::Hide);
+  // The three restricted ones, and open_tree_attr: another way to set mount
+  // attributes from memory.
+  for (SyscallId id : {SyscallId::Openat2, SyscallId::Clone3, SyscallId::MountSetattr,
+                       SyscallId::OpenTreeAttr}) {
+    EXPECT_EQ(e->of(id).call, CallMode::Hide) << kernel::describe(id).name;
+    EXPECT_EQ(e->of(id).probe, ProbeMode::Hide) << kernel::describe(id).name;
   }
-  auto rule = [&](const std::string& sys, uint8_t arg) -> const ArgRule* {
+  EXPECT_EQ(e->of(SyscallId::Setxattrat).call, CallMode::Allow) << "not restricted";
+  // The AnyBitOf rule of `sys` on argument `arg`.
+  auto rule = [&](const std::string& sys, uint8_t arg) -> const ArgCheck* {
     for (const auto& r : e->argRules)
-      if (r.syscall == sys && r.arg == arg)
-        return &r;
+      for (const auto& c : r.checks)
+        if (r.syscall == sys && c.arg == arg && c.test == ArgTest::AnyBitOf)
+          return &c;
     return nullptr;
   };
+  auto errOf = [&](const std::string& sys) {
+    for (const auto& r : e->argRules)
+      if (r.syscall == sys)
+        return r.err;
+    return 0;
+  };
   ASSERT_TRUE(rule("clone", 0));
-  EXPECT_EQ(rule("clone", 0)->forbidden, 0x10000000u);
-  EXPECT_EQ(rule("clone", 0)->err, EPERM);
+  EXPECT_EQ(rule("clone", 0)->value, 0x10000000u);
+  EXPECT_EQ(errOf("clone"), EPERM);
   ASSERT_TRUE(rule("unshare", 0));
-  EXPECT_EQ(rule("unshare", 0)->forbidden, 0x10000000u);
+  EXPECT_EQ(rule("unshare", 0)->value, 0x10000000u);
+  ASSERT_TRUE(rule("setns", 1));
+  EXPECT_EQ(rule("setns", 1)->value, 0x10000000u);
   ASSERT_TRUE(rule("openat", 2));
-  EXPECT_EQ(rule("openat", 2)->forbidden, 0x2u);
-  EXPECT_EQ(rule("openat", 2)->err, EINVAL);
+  EXPECT_EQ(rule("openat", 2)->value, 0x2u);
+  EXPECT_EQ(errOf("openat"), EINVAL);
   ASSERT_TRUE(rule("open", 1));
+  EXPECT_FALSE(rule("chmod", 1)) << "no mode bit is forbidden";
   ASSERT_TRUE(rule("mount", 3));
-  EXPECT_EQ(rule("mount", 3)->forbidden & 0x1E0000u, 0x1E0000u);  // propagation
-  EXPECT_EQ(rule("mount", 3)->forbidden & 0x1u, 0x1u);            // MS_RDONLY
-  ASSERT_TRUE(rule("fsmount", 2));
-  EXPECT_EQ(rule("fsmount", 2)->forbidden, 0x3000FFu);
-  for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree_attr"})
+  uint64_t ms = 0;
+  for (const auto& r : e->argRules)
+    for (const auto& c : r.checks)
+      if (r.syscall == "mount")
+        ms |= c.value;
+  EXPECT_EQ(ms & 0x1E0000u, 0x1E0000u);  // propagation
+  EXPECT_EQ(ms & 0x1u, 0x1u);            // MS_RDONLY
+  EXPECT_EQ(ms & 0x20u, 0x20u);          // MS_REMOUNT
+  EXPECT_FALSE(rule("fsmount", 2)) << "fsmount is hidden with the new mount API";
+  for (const char* s : {"io_uring_setup", "io_uring_enter", "io_uring_register", "fsopen", "fsconfig", "fspick", "fsmount", "move_mount", "open_tree"})
     EXPECT_NE(std::find(e->enosys.begin(), e->enosys.end(), s), e->enosys.end()) << s;
   EXPECT_TRUE(e->foreignAbisEnosys);
+}
+
+// Strict mode and the newer syscalls: hidden when restricted, with the
+// legacy calls' registers checked where they carry the same bits.
+TEST(Effective, StrictHidesRestrictedNewerSyscalls) {
+  auto p = parsePolicy("mode = \"strict\"\n[setxattrat]\ncall = \"restrict\"\n"
+                       "[setxattrat.forbid]\nflags = [\"XATTR_REPLACE\"]\n"
+                       "[open_tree_attr]\ncall = \"restrict\"\n[open_tree_attr.forbid]\n"
+                       "attr_set = [\"MOUNT_ATTR_NOSUID\"]\n"
+                       "[landlock_create_ruleset]\ncall = \"restrict\"\n", "t.toml");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  auto e = makeEffective(*p, kernel::featuresForVersion({6, 18, 0}));
+  ASSERT_TRUE(e.ok());
+  for (SyscallId id : {SyscallId::Setxattrat, SyscallId::OpenTreeAttr, SyscallId::MountSetattr,
+                       SyscallId::LandlockCreateRuleset}) {
+    EXPECT_EQ(e->of(id).call, CallMode::Hide) << kernel::describe(id).name;
+    EXPECT_EQ(e->of(id).probe, ProbeMode::Hide) << kernel::describe(id).name;
+  }
+  for (SyscallId id : {SyscallId::Getxattrat, SyscallId::FileSetattr, SyscallId::Openat2})
+    EXPECT_EQ(e->of(id).call, CallMode::Allow) << kernel::describe(id).name;
+  // The bits of the AnyBitOf rule of `sys` on argument `arg`.
+  auto forbidden = [&](const std::string& sys, uint8_t arg) -> std::optional<uint64_t> {
+    for (const auto& r : e->argRules)
+      for (const auto& c : r.checks)
+        if (r.syscall == sys && c.arg == arg && c.test == ArgTest::AnyBitOf &&
+            c.value != uapi::kMsRemount)
+          return c.value;
+    return std::nullopt;
+  };
+  for (const char* legacy : {"setxattr", "lsetxattr", "fsetxattr"})
+    EXPECT_EQ(forbidden(legacy, 4), std::optional<uint64_t>(uapi::kXattrReplace)) << legacy;
+  EXPECT_EQ(forbidden("mount", 3), std::optional<uint64_t>(0x2u));  // MS_NOSUID
+  EXPECT_NE(std::find(e->enosys.begin(), e->enosys.end(), "fsmount"), e->enosys.end())
+      << "fsmount is hidden with the new mount API";
 }
 
 }  // namespace

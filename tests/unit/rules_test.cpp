@@ -13,8 +13,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "filter/rules.h"
 #include "filter/seccomp_filter.h"
 #include "kernel/abi/syscalls.h"
+#include "policy/strict.h"
 #include "policy/toml_loader.h"
 #include "unit/bpf_interpreter.h"
 
@@ -52,9 +55,8 @@ uint32_t tableVerdict(const RuleSet& s, const Call& c) {
   for (const auto& r : s.rules) {
     if (kernel::nativeSyscallNr(r.syscall) != c.nr)
       continue;
-    const bool match = std::all_of(r.conditions.begin(), r.conditions.end(), [&](const auto& k) {
-      return (c.args[k.arg] & k.mask) == k.value;
-    });
+    const bool match = std::all_of(r.conditions.begin(), r.conditions.end(),
+                                   [&](const auto& k) { return k.holds(c.args); });
     if (!match)
       continue;
     if (found && *found != verdictOf(r.action))
@@ -94,14 +96,21 @@ uint32_t ociVerdict(const json& s, const Call& c) {
       continue;
     bool match = true;
     for (const auto& k : r.value("args", json::array())) {
-      EXPECT_EQ(k.at("op"), "SCMP_CMP_MASKED_EQ") << r.dump();
       const auto index = k.at("index").get<unsigned>();
       if (index > 5) {
         ADD_FAILURE() << "argument index " << index;
         return 0;
       }
-      match = match && (c.args[index] & k.at("value").get<uint64_t>()) ==
-                           k.at("valueTwo").get<uint64_t>();
+      const std::string op = k.at("op").get<std::string>();
+      if (op == "SCMP_CMP_MASKED_EQ") {
+        match = match && (c.args[index] & k.at("value").get<uint64_t>()) ==
+                             k.at("valueTwo").get<uint64_t>();
+      } else if (op == "SCMP_CMP_NE") {
+        EXPECT_FALSE(k.contains("valueTwo")) << r.dump();
+        match = match && c.args[index] != k.at("value").get<uint64_t>();
+      } else {
+        ADD_FAILURE() << "unexpected op " << op << ": " << r.dump();
+      }
     }
     if (!match)
       continue;
@@ -135,17 +144,31 @@ std::vector<Call> rowsFor(const RuleSet& s) {
     EXPECT_GE(nr, 0) << name;
     rows.push_back({nr, {}});
     rows.push_back({nr, {~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL}});
+    // A value of the argument that meets the condition, one that misses it.
+    auto meet = [&](const ArgCondition& k) {
+      return k.op == CmpOp::Ne ? k.value ^ (1ULL << (random() % 64))
+                               : k.value | (~k.mask & random());
+    };
+    auto miss = [](const ArgCondition& k) {
+      return k.op == CmpOp::Ne ? k.value : k.value ^ (k.mask & (~k.mask + 1));  // lowest mask bit
+    };
     for (const auto& r : s.rules) {
       if (r.syscall != name)
         continue;
+      Call all{nr, {}};  // every condition met at once
+      for (const auto& k : r.conditions)
+        all.args[k.arg] = meet(k);
+      rows.push_back(all);
       for (const auto& k : r.conditions) {
         Call met{nr, {}};
-        met.args[k.arg] = k.value;
-        Call metWithNoise = met;
-        metWithNoise.args[k.arg] |= ~k.mask & random();
-        Call missed = met;
-        missed.args[k.arg] ^= k.mask & (~k.mask + 1);  // the lowest bit of the mask
-        rows.insert(rows.end(), {met, metWithNoise, missed});
+        met.args[k.arg] = k.op == CmpOp::Ne ? ~k.value : k.value;
+        Call metWithNoise{nr, {}};
+        metWithNoise.args[k.arg] = meet(k);
+        Call missed = all;
+        missed.args[k.arg] = miss(k);
+        Call highHalf = all;  // the upper half of a register the kernel reads as an int
+        highHalf.args[k.arg] ^= 1ULL << 32;
+        rows.insert(rows.end(), {met, metWithNoise, missed, highHalf});
       }
     }
     for (int a = 0; a < 6; ++a)
@@ -262,6 +285,93 @@ TEST_P(BothRenderings, NameEverySyscallOfTheTable) {
       EXPECT_NE(pfc->find("($syscall == " + std::to_string(kernel::nativeSyscallNr(n)) + ")"),
                 std::string::npos)
           << n << " is not in the seccomp program";
+  }
+}
+
+// The capability table (policy/strict.h) drives the rule table. Under a
+// policy that forbids everything a policy can, every route of the table is a
+// rule - and so, by the two tests above, in the run filter and in the OCI
+// profile - except where the architecture never had its syscall.
+TEST(CapabilityTable, EveryRouteIsARuleOfBothRenderings) {
+  auto p = policy::loadPolicyFile(std::string(EXTSYS_SOURCE_ROOT) +
+                                  "/tests/data/policies/strict-forbid-all.toml");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  auto eff = policy::makeEffective(*p, kernel::featuresForVersion({6, 18, 0}));
+  ASSERT_TRUE(eff.ok()) << eff.error().message();
+  const RuleSet rules = buildRules(*eff);
+  auto pfc = filterPfc(rules);
+  ASSERT_TRUE(pfc.ok()) << pfc.error().message();
+  auto oci = agent::makeOciProfile(rules, eff->name, {});
+  ASSERT_TRUE(oci.ok()) << oci.error().message();
+  std::set<std::string> inOci;
+  for (const auto& r : oci->seccomp["syscalls"])
+    for (const auto& n : r["names"])
+      inOci.insert(n.get<std::string>());
+  size_t checked = 0;
+  for (const auto& route : policy::strict::routes()) {
+    const std::string name(route.syscall);
+    SCOPED_TRACE(name + " (" + policy::strict::name(route.capability) + ")");
+    const int nr = kernel::nativeSyscallNr(name);
+    if (nr < 0) {
+      EXPECT_EQ(route.arches, policy::strict::Arches::LegacyOnly)
+          << "a route names a syscall this architecture does not know";
+      continue;
+    }
+    const bool hidden = route.shape == policy::strict::Shape::Hide;
+    const bool ruled = std::any_of(rules.rules.begin(), rules.rules.end(), [&](const Rule& r) {
+      return r.syscall == name && (r.action == Action::fail(ENOSYS)) == hidden;
+    });
+    EXPECT_TRUE(ruled) << "the route is not in the rule table";
+    EXPECT_TRUE(inOci.count(name)) << "not in the OCI profile";
+    EXPECT_NE(pfc->find("($syscall == " + std::to_string(nr) + ")"), std::string::npos)
+        << "not in the seccomp program";
+    ++checked;
+  }
+  EXPECT_GE(checked, 25u);
+  EXPECT_EQ(rules.foreignAbi, Action::fail(ENOSYS));
+}
+
+// Names only syscalls an architecture has: a route libseccomp resolves for
+// x86_64 but not for aarch64 must be marked LegacyOnly (dropped there), and
+// a LegacyOnly route must be exactly such a call. A name libseccomp knows for
+// neither is newer than this libseccomp (kernel/abi/syscalls.cpp resolves it
+// from its own table on x86_64).
+TEST(CapabilityTable, LegacyOnlyMarksExactlyTheCallsArm64Lacks) {
+  for (const auto& route : policy::strict::routes()) {
+    const std::string name(route.syscall);
+    const bool x86 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name.c_str()) >= 0;
+    const bool arm64 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_AARCH64, name.c_str()) >= 0;
+    const bool legacy = route.arches == policy::strict::Arches::LegacyOnly;
+    if (legacy) {
+      EXPECT_TRUE(x86 && !arm64) << name << " is marked LegacyOnly";
+    } else {
+      EXPECT_EQ(x86, arm64) << name << ": one architecture lacks it, but it is not LegacyOnly";
+#if defined(__x86_64__)
+      if (!x86) {
+        EXPECT_GE(kernel::nativeSyscallNr(name), 0) << name << " is unknown here";
+      }
+#endif
+    }
+  }
+}
+
+// The documentation lists what the table does: every route's syscall and
+// every capability is named in policies/README.md ("What strict mode
+// forbids"), so a route added here without its line there fails.
+TEST(CapabilityTable, PoliciesReadmeNamesEveryRoute) {
+  std::ifstream in(std::string(EXTSYS_SOURCE_ROOT) + "/policies/README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const size_t from = doc.find("### What strict mode forbids");
+  ASSERT_NE(from, std::string::npos);
+  const std::string section = doc.substr(from, doc.find("\n### ", from + 1) - from);
+  for (const auto& route : policy::strict::routes()) {
+    EXPECT_NE(section.find("`" + std::string(route.syscall) + "`"), std::string::npos)
+        << route.syscall;
+    EXPECT_NE(section.find(std::string("**") + policy::strict::name(route.capability)),
+              std::string::npos)
+        << policy::strict::name(route.capability);
   }
 }
 

@@ -19,8 +19,8 @@ _extsys()
 
     local extsys=${words[0]} cmd='' sub='' i
     # Options whose value is the next word, per command.
-    local run_valued='--policy|--audit|--probe-errno|--log-level|--log-file|--nested|--sync-wakeup|--threads'
-    local agent_valued='--socket|--policy|--audit|--probe-errno|--log-level|--log-file|--sync-wakeup|--threads'
+    local run_valued='--policy|--audit|--probe-errno|--log-level|--log-file|--nested|--process-model|--containment|--sync-wakeup|--threads'
+    local agent_valued='--socket|--policy|--audit|--probe-errno|--log-level|--log-file|--sync-wakeup|--threads|--max-connections|--max-fds'
 
     for ((i = 1; i < cword; i++)); do
         if [[ -z $cmd ]]; then
@@ -62,11 +62,19 @@ _extsys()
             COMPREPLY=($(compgen -W 'fail passthrough' -- "$cur"))
             return
             ;;
+        --process-model)
+            COMPREPLY=($(compgen -W 'auto in-place ancestor' -- "$cur"))
+            return
+            ;;
+        --containment)
+            COMPREPLY=($(compgen -W 'full ptrace-only none' -- "$cur"))
+            return
+            ;;
         --sync-wakeup)
             COMPREPLY=($(compgen -W 'auto on off' -- "$cur"))
             return
             ;;
-        --probe-errno | --threads)
+        --probe-errno | --threads | --max-connections | --max-fds)
             return
             ;;
     esac
@@ -76,15 +84,15 @@ _extsys()
     case $cmd in
         '')
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W '--help -V --version' -- "$cur"))
             else
-                COMPREPLY=($(compgen -W 'run features policy agent oci-profile version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'run features policy agent oci-profile version help' -- "$cur"))
             fi
             return
             ;;
         run)
             opts='--help --policy --audit --probe-errno --log-level --log-file --nested
-                  --no-cache --sync-wakeup --threads --'
+                  --process-model --containment --no-cache --sync-wakeup --threads --'
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$opts" -- "$cur"))
             else
@@ -115,10 +123,16 @@ _extsys()
             ;;
         agent)
             opts='--help --socket --policy --audit --probe-errno --log-level --log-file
-                  --no-cache --sync-wakeup --threads'
+                  --no-cache --sync-wakeup --threads --max-connections --max-fds'
             ;;
         oci-profile)
             opts='--help --policy --socket --no-cache'
+            ;;
+        help)
+            # `extsys help COMMAND [SUBCOMMAND]`
+            opts='run features policy agent oci-profile version help'
+            [[ $cur == -* ]] && opts='--help'
+            [[ ${words[cword - 1]} == policy ]] && opts='check list'
             ;;
         *)
             opts='--help'

@@ -3,7 +3,7 @@
 # Policy names come from the extsys being completed (`extsys policy list
 # --names`): exactly what --policy NAME finds.
 
-set -l commands run features policy agent oci-profile version
+set -l commands run features policy agent oci-profile version help
 
 function __extsys_policies
     set -l extsys (commandline -opc)[1]
@@ -61,7 +61,7 @@ function __extsys_run_program
                 test $i -lt (count $words); or return 1
                 string join \n -- $words[(math $i + 1)..-1]
                 return 0
-            case --policy --audit --probe-errno --log-level --log-file --nested --sync-wakeup --threads
+            case --policy --audit --probe-errno --log-level --log-file --nested --process-model --containment --sync-wakeup --threads
                 set skip 1
             case '-*'
             case '*'
@@ -80,13 +80,14 @@ end
 
 complete -c extsys -f
 complete -c extsys -n __extsys_no_command -s h -l help -d 'Print help and exit'
-complete -c extsys -n __extsys_no_command -l version -d 'Print the version, commit, libseccomp version and build features'
+complete -c extsys -n __extsys_no_command -s V -l version -d 'Print the version, commit, libseccomp version and build features'
 complete -c extsys -n __extsys_no_command -a run -d 'Run PROGRAM with CHECK_FIELDS probes answered'
 complete -c extsys -n __extsys_no_command -a features -d 'Show what this kernel supports and how probes are answered'
 complete -c extsys -n __extsys_no_command -a policy -d 'Validate and show policies'
 complete -c extsys -n __extsys_no_command -a agent -d 'Serve the seccomp listeners of OCI containers'
 complete -c extsys -n __extsys_no_command -a oci-profile -d 'Print the linux.seccomp section of an OCI config.json'
 complete -c extsys -n __extsys_no_command -a version -d 'Print the version'
+complete -c extsys -n __extsys_no_command -a help -d 'Print help for extsys or a COMMAND'
 
 # extsys run: its options until PROGRAM, then PROGRAM's own completion.
 set -l run '__extsys_command run; and not __extsys_run_program >/dev/null'
@@ -97,6 +98,8 @@ complete -c extsys -n $run -l probe-errno -x -d 'Errno a successful probe return
 complete -c extsys -n $run -l log-level -x -a 'trace debug info warn error off' -d 'Log level'
 complete -c extsys -n $run -l log-file -r -F -d 'Where the supervisor logs once PROGRAM runs'
 complete -c extsys -n $run -l nested -x -a 'fail passthrough' -d 'When PROGRAM is already under a seccomp listener'
+complete -c extsys -n $run -l process-model -x -a 'auto in-place ancestor' -d 'How PROGRAM and the supervisor are placed'
+complete -c extsys -n $run -l containment -x -a 'full ptrace-only none' -d 'Strict policies: the weakest containment to accept'
 complete -c extsys -n $run -l no-cache -d "Discover the kernel's features again"
 complete -c extsys -n $run -l sync-wakeup -x -a 'auto on off' -d 'SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP'
 complete -c extsys -n $run -l threads -x -d 'Most supervisor threads answering at once (1-64)'
@@ -129,6 +132,8 @@ complete -c extsys -n $agent -l log-file -r -F -d 'Append log lines to FILE'
 complete -c extsys -n $agent -l no-cache -d "Discover the kernel's features again"
 complete -c extsys -n $agent -l sync-wakeup -x -a 'auto on off' -d 'SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP'
 complete -c extsys -n $agent -l threads -x -d 'Most supervisor threads per container (1-64)'
+complete -c extsys -n $agent -l max-connections -x -d 'Most connections served at once (1-65536)'
+complete -c extsys -n $agent -l max-fds -x -d 'Most file descriptors a connection may pass (1-253)'
 
 set -l ociprofile '__extsys_command oci-profile'
 complete -c extsys -n $ociprofile -s h -l help -d 'Print help and exit'
@@ -137,3 +142,5 @@ complete -c extsys -n $ociprofile -l socket -r -F -d "The agent's socket (listen
 complete -c extsys -n $ociprofile -l no-cache -d "Discover the kernel's features again"
 
 complete -c extsys -n '__extsys_command version' -s h -l help -d 'Print help and exit'
+complete -c extsys -n '__extsys_command help' -s h -l help -d 'Print help and exit'
+complete -c extsys -n '__extsys_command help' -x -a 'run features policy agent oci-profile version help' -d Command

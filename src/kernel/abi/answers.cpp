@@ -1,98 +1,133 @@
 // SPDX-License-Identifier: MIT
-// kernel/abi/answers.cpp - RFC v3 answer images and probe checks.
+// kernel/abi/answers.cpp - RFC v3 answer images and probe checks, generic
+// over the descriptor table.
 #include "kernel/abi/answers.h"
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
 
 #include "kernel/abi/uapi_compat.h"
-#include "kernel/abi/uapi_flags.h"
 
 namespace extsys::kernel {
 namespace {
 
-constexpr uint64_t kAllOnes = ~0ULL;
+// Native endianness, `width` bytes.
+void store(uint8_t* p, uint8_t width, uint64_t v) {
+  if (width == 8) {
+    std::memcpy(p, &v, 8);
+  } else {
+    const uint32_t w = static_cast<uint32_t>(v);
+    std::memcpy(p, &w, 4);
+  }
+}
 
-void put(ProbeAnswer& a, const SyscallDesc& d, std::string_view field, uint64_t value) {
-  for (const auto& f : d.fields)
-    if (f.name == field) {
-      std::memcpy(a.image.data() + f.offset, &value, sizeof value);  // native endianness
-      return;
+uint64_t load(const uint8_t* p, uint8_t width) {
+  if (width == 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// One field's value in the answer of the kernel `s` describes.
+uint64_t fieldAnswer(const SyscallDesc& d, const SyscallFeatures& s, size_t i) {
+  const FieldDesc& f = d.fields[i];
+  switch (f.role) {
+    case FieldRole::Mask: return (f.value | s.fields[i]) & f.allOnes();
+    case FieldRole::CopyOf: return fieldAnswer(d, s, f.value) & f.allOnes();
+    case FieldRole::AllOnes: return f.allOnes();
+    case FieldRole::Fixed: return f.value;
+  }
+  return 0;
+}
+
+bool argsPass(const SyscallDesc& d, const ProbeAnswer& a, const uint64_t (&args)[6]) {
+  for (size_t i = 0; i < d.args.size(); ++i) {
+    const ArgCheck& c = d.args[i];
+    if (!c.beforeSize)
+      continue;
+    uint64_t v = args[c.argIndex];
+    if (c.low32Only)
+      v &= 0xFFFFFFFFULL;
+    if (v & ~c.fixedMask.value_or(a.argMasks[i]))
+      return false;
+    for (const ArgCombo& combo : c.combos) {
+      if (combo.needsAny == 0 ? std::popcount(v & combo.bits) > 1
+                              : (v & combo.bits) != 0 && (v & combo.needsAny) == 0)
+        return false;
     }
+  }
+  return true;
 }
 
 }  // namespace
 
-uint64_t ProbeAnswer::field(std::string_view name) const {
-  for (const auto& f : describe(id).fields)
-    if (f.name == name && f.offset + 8u <= ksize) {
-      uint64_t v;
-      std::memcpy(&v, image.data() + f.offset, sizeof v);
-      return v;
-    }
-  return 0;
+uint64_t ProbeAnswer::field(size_t index) const {
+  const FieldDesc& f = describe(id).fields[index];
+  if (f.offset + f.width > ksize)
+    return 0;
+  return load(image.data() + f.offset, f.width);
 }
 
-ProbeAnswers buildAnswers(const KernelFeatures& f) {
-  ProbeAnswers out{};
-  for (const auto& d : syscallTable())
-    out[static_cast<size_t>(d.id)].id = d.id;
+uint64_t ProbeAnswer::field(std::string_view name) const {
+  auto i = describe(id).fieldIndex(name);
+  return i ? field(*i) : 0;
+}
 
-  {
-    const auto& d = describe(SyscallId::Openat2);
-    auto& a = out[static_cast<size_t>(d.id)];
-    a.present = f.openat2.present;
-    a.ksize = d.layoutSize;
-    put(a, d, "flags", f.openat2.flags);
-    put(a, d, "mode", f.openat2.mode);
-    put(a, d, "resolve", f.openat2.resolve);
-  }
-  {
-    const auto& d = describe(SyscallId::Clone3);
-    auto& a = out[static_cast<size_t>(d.id)];
-    a.present = f.clone3.present;
-    a.ksize = f.clone3.structSize;
-    // Every field all ones, then flags and exit_signal; fields beyond the
-    // kernel's struct size are not part of the image (ksize cuts them off).
-    for (const auto& field : d.fields)
-      put(a, d, field.name, kAllOnes);
-    put(a, d, "flags", uapi::kCloneLegacyFlags | f.clone3.extraFlags);
-    put(a, d, "exit_signal", uapi::kCsignal);
-  }
-  {
-    const auto& d = describe(SyscallId::MountSetattr);
-    auto& a = out[static_cast<size_t>(d.id)];
-    a.present = f.mountSetattr.present;
-    a.ksize = d.layoutSize;
-    put(a, d, "attr_set", f.mountSetattr.attrs);
-    put(a, d, "attr_clr", f.mountSetattr.attrs);
-    put(a, d, "propagation", f.mountSetattr.propagation);
-    put(a, d, "userns_fd", kAllOnes);
+void ProbeAnswer::maskField(size_t index, uint64_t mask) {
+  const FieldDesc& f = describe(id).fields[index];
+  uint8_t* p = image.data() + f.offset;
+  store(p, f.width, load(p, f.width) & mask);
+}
+
+ProbeAnswers buildAnswers(const KernelFeatures& k) {
+  ProbeAnswers out{};
+  for (const auto& d : syscallTable()) {
+    const SyscallFeatures& s = k.of(d.id);
+    ProbeAnswer& a = out[static_cast<size_t>(d.id)];
+    a.id = d.id;
+    a.present = s.present;
+    a.disabledErrno = s.disabledErrno;
+    a.ksize = s.structSize;
+    a.argMasks = s.args;
+    // Every field of the newest layout; ksize cuts off the ones this
+    // kernel's struct does not have.
+    for (size_t i = 0; i < d.fields.size(); ++i)
+      store(a.image.data() + d.fields[i].offset, d.fields[i].width, fieldAnswer(d, s, i));
   }
   return out;
 }
 
-ProbeVerdict checkProbe(const SyscallDesc& d, const uint64_t (&args)[6], uint64_t pageSize) {
-  if (d.preCheck) {
-    uint64_t v = args[d.preCheck->argIndex];
-    if (d.preCheck->low32Only)
-      v &= 0xFFFFFFFFULL;
-    if (v & ~d.preCheck->allowedMask)
-      return {EINVAL, 0};
-  }
+ProbeVerdict checkProbe(const SyscallDesc& d, const ProbeAnswer& a, const uint64_t (&args)[6],
+                        uint64_t pageSize) {
   const uint64_t usize = args[d.sizeArg] & ~uapi::kCheckFields;
-  const bool tooSmall = usize < d.ver0;
-  const bool tooBig = usize > pageSize;  // any other high bit lands here too
-  if (d.order == SizeCheckOrder::TooSmallFirst) {
-    if (tooSmall)
-      return {EINVAL, 0};
-    if (tooBig)
-      return {E2BIG, 0};
-  } else {
-    if (tooBig)
-      return {E2BIG, 0};
-    if (tooSmall)
-      return {EINVAL, 0};
+  for (Check c : d.order) {
+    switch (c) {
+      case Check::Usable:
+        if (a.disabledErrno != 0)
+          return {a.disabledErrno, 0};
+        break;
+      case Check::Args:
+        if (!argsPass(d, a, args))
+          return {EINVAL, 0};
+        break;
+      case Check::NullStruct:
+        if (args[d.structArg] == 0)
+          return {d.nullStructErrno, 0};
+        break;
+      case Check::TooSmall:
+        if (usize < d.ver0())
+          return {EINVAL, 0};
+        break;
+      case Check::TooBig:
+        if (usize > pageSize)  // any other high bit lands here too
+          return {E2BIG, 0};
+        break;
+    }
   }
   return {0, usize};
 }

@@ -15,21 +15,28 @@ namespace extsys::kernel {
 // What an RFC v3 kernel writes for one syscall: `ksize` bytes of `image`.
 struct ProbeAnswer {
   SyscallId id = SyscallId::Openat2;
-  bool present = false;  // false: the syscall does not exist (ENOSYS)
+  bool present = false;   // false: the syscall does not exist (ENOSYS)
+  int disabledErrno = 0;  // present but switched off: this errno first (Landlock: EOPNOTSUPP)
   uint32_t ksize = 0;
   std::array<uint8_t, kMaxImageSize> image{};
+  // Accepted bits of each checked argument (SyscallDesc::args): a probe with
+  // others gets EINVAL where the kernel checks them before the size.
+  std::array<uint64_t, kMaxArgChecks> argMasks{};
 
   // The value of one field of the image (0 when it lies beyond ksize).
   uint64_t field(std::string_view name) const;
+  uint64_t field(size_t index) const;
+  // ANDs one field of the image with `mask`.
+  void maskField(size_t index, uint64_t mask);
 };
 
 using ProbeAnswers = std::array<ProbeAnswer, kSyscallCount>;
 
 // The RFC v3 values (src/kernel/abi/CHECK_FIELDS.md, 'Values written') for
-// the kernel `f` describes:
-// openat2 {flags, 07777, resolve}; clone3 {legacy 32 bits | clone3-only flags,
-// all ones, exit_signal 0xFF, ksize = the kernel's struct size}; mount_setattr
-// {attrs, attrs, propagation, all ones}.
+// the kernel `f` describes, field by field from the descriptor's roles: a
+// flag field gets its accepted bits (plus the bits always reported), a copy
+// the other field's value, a pointer or value all ones of its width, a fixed
+// field its value; ksize is the kernel's struct size.
 ProbeAnswers buildAnswers(const KernelFeatures& f);
 
 // The outcome of the kernel's checks on a probe: an errno written nothing
@@ -40,10 +47,11 @@ struct ProbeVerdict {
 };
 
 // The checks of src/kernel/abi/CHECK_FIELDS.md, 'Order of checks', in the
-// kernel's order: the other
-// argument's mask (mount_setattr flags), then bit 63 cleared and the size
-// compared with VER0 and `pageSize`. `args` are the six syscall arguments and
-// must carry CHECK_FIELDS in the size argument.
-ProbeVerdict checkProbe(const SyscallDesc& d, const uint64_t (&args)[6], uint64_t pageSize);
+// kernel's order (SyscallDesc::order): a switched-off feature, the checked
+// arguments against `a.argMasks`, a NULL struct, and the size with bit 63
+// cleared against VER0 and `pageSize`. `args` are the six syscall arguments
+// and must carry CHECK_FIELDS in the size argument; `a` must be present.
+ProbeVerdict checkProbe(const SyscallDesc& d, const ProbeAnswer& a, const uint64_t (&args)[6],
+                        uint64_t pageSize);
 
 }  // namespace extsys::kernel

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// kernel/abi/flag_names.cpp - bit names per field.
+// kernel/abi/flag_names.cpp - bit names per field and checked argument.
 #include "kernel/abi/flag_names.h"
 
 #include <array>
@@ -69,29 +69,111 @@ constexpr std::array<FlagName, 4> kPropagation{{
     {"MS_SHARED", kMsShared},
 }};
 
-}  // namespace
+constexpr std::array<FlagName, 4> kMountSetattrFlags{{
+    {"AT_SYMLINK_NOFOLLOW", kAtSymlinkNofollow}, {"AT_NO_AUTOMOUNT", kAtNoAutomount},
+    {"AT_EMPTY_PATH", kAtEmptyPath}, {"AT_RECURSIVE", kAtRecursive},
+}};
 
-std::span<const FlagName> flagNames(SyscallId id, std::string_view field) {
-  switch (id) {
-    case SyscallId::Openat2:
-      if (field == "flags") return kOpenFlags;
-      if (field == "mode") return kMode;
-      if (field == "resolve") return kResolve;
-      break;
-    case SyscallId::Clone3:
-      if (field == "flags") return kCloneFlags;
-      break;
-    case SyscallId::MountSetattr:
-      if (field == "attr_set" || field == "attr_clr") return kMountAttrs;
-      if (field == "propagation") return kPropagation;
-      break;
-  }
+constexpr std::array<FlagName, 7> kOpenTreeFlags{{
+    {"OPEN_TREE_CLONE", kOpenTreeClone}, {"OPEN_TREE_NAMESPACE", kOpenTreeNamespace},
+    {"AT_SYMLINK_NOFOLLOW", kAtSymlinkNofollow}, {"AT_NO_AUTOMOUNT", kAtNoAutomount},
+    {"AT_EMPTY_PATH", kAtEmptyPath}, {"AT_RECURSIVE", kAtRecursive},
+    {"OPEN_TREE_CLOEXEC", kOpenTreeCloexec},
+}};
+
+constexpr std::array<FlagName, 2> kAtFlags{{
+    {"AT_SYMLINK_NOFOLLOW", kAtSymlinkNofollow}, {"AT_EMPTY_PATH", kAtEmptyPath},
+}};
+
+constexpr std::array<FlagName, 2> kXattrFlags{{
+    {"XATTR_CREATE", kXattrCreate}, {"XATTR_REPLACE", kXattrReplace},
+}};
+
+constexpr std::array<FlagName, 18> kFsXflags{{
+    {"FS_XFLAG_REALTIME", kFsXflagRealtime}, {"FS_XFLAG_PREALLOC", kFsXflagPrealloc},
+    {"FS_XFLAG_IMMUTABLE", kFsXflagImmutable}, {"FS_XFLAG_APPEND", kFsXflagAppend},
+    {"FS_XFLAG_SYNC", kFsXflagSync}, {"FS_XFLAG_NOATIME", kFsXflagNoatime},
+    {"FS_XFLAG_NODUMP", kFsXflagNodump}, {"FS_XFLAG_RTINHERIT", kFsXflagRtinherit},
+    {"FS_XFLAG_PROJINHERIT", kFsXflagProjinherit}, {"FS_XFLAG_NOSYMLINKS", kFsXflagNosymlinks},
+    {"FS_XFLAG_EXTSIZE", kFsXflagExtsize}, {"FS_XFLAG_EXTSZINHERIT", kFsXflagExtszinherit},
+    {"FS_XFLAG_NODEFRAG", kFsXflagNodefrag}, {"FS_XFLAG_FILESTREAM", kFsXflagFilestream},
+    {"FS_XFLAG_DAX", kFsXflagDax}, {"FS_XFLAG_COWEXTSIZE", kFsXflagCowextsize},
+    {"FS_XFLAG_VERITY", kFsXflagVerity}, {"FS_XFLAG_HASATTR", kFsXflagHasattr},
+}};
+
+constexpr std::array<FlagName, 17> kLandlockFs{{
+    {"LANDLOCK_ACCESS_FS_EXECUTE", kLandlockFsExecute},
+    {"LANDLOCK_ACCESS_FS_WRITE_FILE", kLandlockFsWriteFile},
+    {"LANDLOCK_ACCESS_FS_READ_FILE", kLandlockFsReadFile},
+    {"LANDLOCK_ACCESS_FS_READ_DIR", kLandlockFsReadDir},
+    {"LANDLOCK_ACCESS_FS_REMOVE_DIR", kLandlockFsRemoveDir},
+    {"LANDLOCK_ACCESS_FS_REMOVE_FILE", kLandlockFsRemoveFile},
+    {"LANDLOCK_ACCESS_FS_MAKE_CHAR", kLandlockFsMakeChar},
+    {"LANDLOCK_ACCESS_FS_MAKE_DIR", kLandlockFsMakeDir},
+    {"LANDLOCK_ACCESS_FS_MAKE_REG", kLandlockFsMakeReg},
+    {"LANDLOCK_ACCESS_FS_MAKE_SOCK", kLandlockFsMakeSock},
+    {"LANDLOCK_ACCESS_FS_MAKE_FIFO", kLandlockFsMakeFifo},
+    {"LANDLOCK_ACCESS_FS_MAKE_BLOCK", kLandlockFsMakeBlock},
+    {"LANDLOCK_ACCESS_FS_MAKE_SYM", kLandlockFsMakeSym},
+    {"LANDLOCK_ACCESS_FS_REFER", kLandlockFsRefer},
+    {"LANDLOCK_ACCESS_FS_TRUNCATE", kLandlockFsTruncate},
+    {"LANDLOCK_ACCESS_FS_IOCTL_DEV", kLandlockFsIoctlDev},
+    {"LANDLOCK_ACCESS_FS_RESOLVE_UNIX", kLandlockFsResolveUnix},
+}};
+
+constexpr std::array<FlagName, 2> kLandlockNet{{
+    {"LANDLOCK_ACCESS_NET_BIND_TCP", kLandlockNetBindTcp},
+    {"LANDLOCK_ACCESS_NET_CONNECT_TCP", kLandlockNetConnectTcp},
+}};
+
+constexpr std::array<FlagName, 2> kLandlockScope{{
+    {"LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET", kLandlockScopeAbstractUnixSocket},
+    {"LANDLOCK_SCOPE_SIGNAL", kLandlockScopeSignal},
+}};
+
+// Which names go with which field (or checked argument) of which syscall.
+struct NamesRow {
+  SyscallId id;
+  bool arg;  // a checked argument, not a struct field
+  std::string_view name;
+  std::span<const FlagName> names;
+};
+const NamesRow kNames[] = {
+    {SyscallId::Openat2, false, "flags", kOpenFlags},
+    {SyscallId::Openat2, false, "mode", kMode},
+    {SyscallId::Openat2, false, "resolve", kResolve},
+    {SyscallId::Clone3, false, "flags", kCloneFlags},
+    {SyscallId::MountSetattr, false, "attr_set", kMountAttrs},
+    {SyscallId::MountSetattr, false, "attr_clr", kMountAttrs},
+    {SyscallId::MountSetattr, false, "propagation", kPropagation},
+    {SyscallId::MountSetattr, true, "flags", kMountSetattrFlags},
+    {SyscallId::OpenTreeAttr, false, "attr_set", kMountAttrs},
+    {SyscallId::OpenTreeAttr, false, "attr_clr", kMountAttrs},
+    {SyscallId::OpenTreeAttr, false, "propagation", kPropagation},
+    {SyscallId::OpenTreeAttr, true, "flags", kOpenTreeFlags},
+    {SyscallId::Setxattrat, false, "flags", kXattrFlags},
+    {SyscallId::Setxattrat, true, "at_flags", kAtFlags},
+    {SyscallId::Getxattrat, false, "flags", kXattrFlags},
+    {SyscallId::Getxattrat, true, "at_flags", kAtFlags},
+    {SyscallId::FileGetattr, false, "fa_xflags", kFsXflags},
+    {SyscallId::FileGetattr, true, "at_flags", kAtFlags},
+    {SyscallId::FileSetattr, false, "fa_xflags", kFsXflags},
+    {SyscallId::FileSetattr, true, "at_flags", kAtFlags},
+    {SyscallId::LandlockCreateRuleset, false, "handled_access_fs", kLandlockFs},
+    {SyscallId::LandlockCreateRuleset, false, "handled_access_net", kLandlockNet},
+    {SyscallId::LandlockCreateRuleset, false, "scoped", kLandlockScope},
+};
+
+std::span<const FlagName> lookup(SyscallId id, bool arg, std::string_view name) {
+  for (const auto& r : kNames)
+    if (r.id == id && r.arg == arg && r.name == name)
+      return r.names;
   return {};
 }
 
-std::vector<std::string> bitNames(SyscallId id, std::string_view field, uint64_t value) {
+std::vector<std::string> namesOf(std::span<const FlagName> names, uint64_t value) {
   std::vector<std::string> out;
-  for (const auto& f : flagNames(id, field)) {
+  for (const auto& f : names) {
     if (f.mask != 0 && (value & f.mask) == f.mask) {
       out.emplace_back(f.name);
       value &= ~f.mask;
@@ -103,6 +185,24 @@ std::vector<std::string> bitNames(SyscallId id, std::string_view field, uint64_t
     out.emplace_back(rest);
   }
   return out;
+}
+
+}  // namespace
+
+std::span<const FlagName> flagNames(SyscallId id, std::string_view field) {
+  return lookup(id, false, field);
+}
+
+std::span<const FlagName> argFlagNames(SyscallId id, std::string_view arg) {
+  return lookup(id, true, arg);
+}
+
+std::vector<std::string> argBitNames(SyscallId id, std::string_view arg, uint64_t value) {
+  return namesOf(argFlagNames(id, arg), value);
+}
+
+std::vector<std::string> bitNames(SyscallId id, std::string_view field, uint64_t value) {
+  return namesOf(flagNames(id, field), value);
 }
 
 std::string describeBits(SyscallId id, std::string_view field, uint64_t value) {

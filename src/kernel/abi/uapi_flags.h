@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 // kernel/abi/uapi_flags.h - the bits of the arguments and struct fields
 // extsys reads, decides on or answers with, as the kernel's uapi headers
-// define them: open flags and mode, RESOLVE_*, CLONE_*, MOUNT_ATTR_*, MS_*
-// and AT_*, and the sets of them a kernel validates against. The only place
-// for these values in src/: the flag-name table, the version table,
-// discovery and strict mode all use these names. Raw values, never glibc's:
-// glibc's O_LARGEFILE is 0 on LP64, and <linux/mount.h> cannot be included
-// next to glibc's <sys/mount.h>. Four open flags are numbered per
-// architecture (O_DIRECT, O_LARGEFILE, O_DIRECTORY, O_NOFOLLOW: arm64 and
-// powerpc permute them): they come from the native row of kernel/abi/arch.h;
-// everything else here is the same on every architecture extsys builds for.
+// define them: open flags and mode, RESOLVE_*, CLONE_*, MOUNT_ATTR_*, MS_*,
+// AT_*, OPEN_TREE_*, XATTR_*, FS_XFLAG_* and LANDLOCK_*, and the sets of them
+// a kernel validates against. The only place for these values in src/: the
+// flag-name table, the version table, discovery and strict mode all use
+// these names. Raw values, never glibc's: glibc's O_LARGEFILE is 0 on LP64,
+// and <linux/mount.h> cannot be included next to glibc's <sys/mount.h>. Four
+// open flags are numbered per architecture (O_DIRECT, O_LARGEFILE,
+// O_DIRECTORY, O_NOFOLLOW: arm64 and powerpc permute them): they come from
+// the native row of kernel/abi/arch.h; everything else here is the same on
+// every architecture extsys builds for.
 // Constants the system headers may lack altogether (CHECK_FIELDS, newer
 // seccomp flags) are in kernel/abi/uapi_compat.h.
 #pragma once
@@ -113,6 +114,11 @@ inline constexpr uint64_t kUnshareFlags = kCloneNewtime | kCloneFs | kCloneFiles
                                           kCloneSysvsem | kCloneNewcgroup | kCloneNewuts |
                                           kCloneNewipc | kCloneNewuser | kCloneNewpid |
                                           kCloneNewnet;
+// The namespace types setns(2) takes in nstype (kernel/nsproxy.c).
+inline constexpr uint64_t kSetnsTypes = kCloneNewns | kCloneNewcgroup | kCloneNewuts |
+                                        kCloneNewipc | kCloneNewuser | kCloneNewpid |
+                                        kCloneNewnet | kCloneNewtime;
+static_assert(kSetnsTypes == 0x7E020080);
 
 // --- mount_setattr(2), fsmount(2): include/uapi/linux/mount.h --------------
 inline constexpr uint64_t kMountAttrRdonly = 0x1;
@@ -142,6 +148,8 @@ inline constexpr uint64_t kMsRdonly = 0x1;
 inline constexpr uint64_t kMsNosuid = 0x2;
 inline constexpr uint64_t kMsNodev = 0x4;
 inline constexpr uint64_t kMsNoexec = 0x8;
+inline constexpr uint64_t kMsRemount = 0x20;  // an operation, not an attribute
+inline constexpr uint64_t kMsBind = 0x1000;   // likewise
 inline constexpr uint64_t kMsNosymfollow = 0x100;
 inline constexpr uint64_t kMsNoatime = 0x400;
 inline constexpr uint64_t kMsNodiratime = 0x800;
@@ -163,5 +171,87 @@ inline constexpr uint64_t kAtRecursive = 0x8000;
 // mount_setattr's `flags` argument.
 inline constexpr uint64_t kMountSetattrAtFlags =
     kAtEmptyPath | kAtRecursive | kAtSymlinkNofollow | kAtNoAutomount;
+static_assert(kMountSetattrAtFlags == 0x9900);
+// The at_flags argument of setxattrat, getxattrat, file_getattr, file_setattr.
+inline constexpr uint64_t kXattratAtFlags = kAtSymlinkNofollow | kAtEmptyPath;
+
+// --- open_tree(2), open_tree_attr(2): include/uapi/linux/mount.h -----------
+inline constexpr uint64_t kOpenTreeClone = 0x1;
+inline constexpr uint64_t kOpenTreeNamespace = 0x2;     // 7.0
+inline constexpr uint64_t kOpenTreeCloexec = kOCloexec;  // O_CLOEXEC
+// vfs_open_tree()'s flags (6.15: open_tree_attr): AT_RECURSIVE needs CLONE
+// (7.0: or NAMESPACE); CLONE and NAMESPACE exclude each other.
+inline constexpr uint64_t kOpenTreeFlags615 = kAtEmptyPath | kAtNoAutomount | kAtRecursive |
+                                              kAtSymlinkNofollow | kOpenTreeClone |
+                                              kOpenTreeCloexec;
+static_assert(kOpenTreeFlags615 == 0x89901);
+
+// --- setxattr(2), setxattrat(2): include/uapi/linux/xattr.h ----------------
+inline constexpr uint64_t kXattrCreate = 0x1;
+inline constexpr uint64_t kXattrReplace = 0x2;
+
+// --- file_getattr(2), file_setattr(2): struct file_attr's fa_xflags, the
+// FS_XFLAG_* bits of include/uapi/linux/fs.h ---------------------------------
+inline constexpr uint64_t kFsXflagRealtime = 0x1;
+inline constexpr uint64_t kFsXflagPrealloc = 0x2;
+inline constexpr uint64_t kFsXflagImmutable = 0x8;
+inline constexpr uint64_t kFsXflagAppend = 0x10;
+inline constexpr uint64_t kFsXflagSync = 0x20;
+inline constexpr uint64_t kFsXflagNoatime = 0x40;
+inline constexpr uint64_t kFsXflagNodump = 0x80;
+inline constexpr uint64_t kFsXflagRtinherit = 0x100;
+inline constexpr uint64_t kFsXflagProjinherit = 0x200;
+inline constexpr uint64_t kFsXflagNosymlinks = 0x400;
+inline constexpr uint64_t kFsXflagExtsize = 0x800;
+inline constexpr uint64_t kFsXflagExtszinherit = 0x1000;
+inline constexpr uint64_t kFsXflagNodefrag = 0x2000;
+inline constexpr uint64_t kFsXflagFilestream = 0x4000;
+inline constexpr uint64_t kFsXflagDax = 0x8000;
+inline constexpr uint64_t kFsXflagCowextsize = 0x10000;
+inline constexpr uint64_t kFsXflagVerity = 0x20000;  // 7.0
+inline constexpr uint64_t kFsXflagHasattr = 0x80000000;
+// FS_XFLAGS_MASK (include/linux/fileattr.h) of 6.17: every bit above but
+// VERITY; file_setattr accepts them (the read-only PREALLOC and HASATTR are
+// dropped silently).
+inline constexpr uint64_t kFsXflagsMask617 =
+    kFsXflagRealtime | kFsXflagPrealloc | kFsXflagImmutable | kFsXflagAppend | kFsXflagSync |
+    kFsXflagNoatime | kFsXflagNodump | kFsXflagRtinherit | kFsXflagProjinherit |
+    kFsXflagNosymlinks | kFsXflagExtsize | kFsXflagExtszinherit | kFsXflagNodefrag |
+    kFsXflagFilestream | kFsXflagDax | kFsXflagCowextsize | kFsXflagHasattr;
+static_assert(kFsXflagsMask617 == 0x8001FFFB);
+
+// --- landlock_create_ruleset(2): include/uapi/linux/landlock.h -------------
+inline constexpr uint64_t kLandlockCreateRulesetVersion = 0x1;
+inline constexpr uint64_t kLandlockCreateRulesetErrata = 0x2;  // 6.15, and stable
+// handled_access_fs: LANDLOCK_ACCESS_FS_* bits 0-16.
+inline constexpr uint64_t kLandlockFsExecute = 1ULL << 0;
+inline constexpr uint64_t kLandlockFsWriteFile = 1ULL << 1;
+inline constexpr uint64_t kLandlockFsReadFile = 1ULL << 2;
+inline constexpr uint64_t kLandlockFsReadDir = 1ULL << 3;
+inline constexpr uint64_t kLandlockFsRemoveDir = 1ULL << 4;
+inline constexpr uint64_t kLandlockFsRemoveFile = 1ULL << 5;
+inline constexpr uint64_t kLandlockFsMakeChar = 1ULL << 6;
+inline constexpr uint64_t kLandlockFsMakeDir = 1ULL << 7;
+inline constexpr uint64_t kLandlockFsMakeReg = 1ULL << 8;
+inline constexpr uint64_t kLandlockFsMakeSock = 1ULL << 9;
+inline constexpr uint64_t kLandlockFsMakeFifo = 1ULL << 10;
+inline constexpr uint64_t kLandlockFsMakeBlock = 1ULL << 11;
+inline constexpr uint64_t kLandlockFsMakeSym = 1ULL << 12;
+inline constexpr uint64_t kLandlockFsRefer = 1ULL << 13;        // ABI 2, 5.19
+inline constexpr uint64_t kLandlockFsTruncate = 1ULL << 14;     // ABI 3, 6.2
+inline constexpr uint64_t kLandlockFsIoctlDev = 1ULL << 15;     // ABI 5, 6.10
+inline constexpr uint64_t kLandlockFsResolveUnix = 1ULL << 16;  // ABI 9, 7.1
+inline constexpr uint64_t kLandlockFsAbi1 = 0x1FFF;             // EXECUTE ... MAKE_SYM
+// handled_access_net (ABI 4, 6.7) and scoped (ABI 6, 6.12).
+inline constexpr uint64_t kLandlockNetBindTcp = 1ULL << 0;
+inline constexpr uint64_t kLandlockNetConnectTcp = 1ULL << 1;
+inline constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
+inline constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
+
+// --- ioctl(2) requests strict mode refuses: include/uapi/asm-generic/ioctls.h
+// (x86_64, arm64, riscv; powerpc, mips and sparc number them differently).
+// The request argument is an `unsigned int`: compare 32 bits.
+inline constexpr uint64_t kTiocsti = 0x5412;    // push a byte into a terminal's input
+inline constexpr uint64_t kTioclinux = 0x541C;  // VT console: selection paste and more
 
 }  // namespace extsys::uapi

@@ -24,7 +24,16 @@ Result<FeatureLookup> currentKernelFeatures(CacheMode mode, const std::string& e
   FeatureLookup out;
   const bool privileged = mayMount();
   auto key = currentCacheKey(extsysVersion, privileged);
-  if (mode == CacheMode::Use && key) {
+  // Under a seccomp filter (extsys run --policy kernel-5.10 -- extsys ...,
+  // a container), discovery sees what the filter answers: fine for this
+  // process, a lie for everyone else. Such results never touch the cache.
+  const int filters = currentSeccompFilterCount();
+  if (mode == CacheMode::Use && filters > 0) {
+    out.cache = CacheState::Filtered;
+    out.cacheNote = "this process runs under " + std::to_string(filters) +
+                    " seccomp filter(s), which may answer in the kernel's place: discovered "
+                    "afresh, the cache neither read nor written";
+  } else if (mode == CacheMode::Use && key) {
     out.cacheDir = defaultCacheDir();
     CacheLoad load = loadCache(out.cacheDir, *key);
     out.cache = load.state;
@@ -49,7 +58,7 @@ Result<FeatureLookup> currentKernelFeatures(CacheMode mode, const std::string& e
   out.features = discover(live, *version, DiscoveryOptions{privileged});
   out.features.release = u.release;
 
-  if (mode == CacheMode::Use && key && !out.cacheDir.empty()) {
+  if (mode == CacheMode::Use && filters == 0 && key && !out.cacheDir.empty()) {
     if (auto st = storeCache(out.cacheDir, *key, out.features); !st)
       out.cacheNote += (out.cacheNote.empty() ? "" : "; ") + st.error().message();
   }

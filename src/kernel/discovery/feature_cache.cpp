@@ -54,6 +54,8 @@ bool trustedDir(const std::string& dir) {
 }
 
 // The cache holds the facts only, compactly: it is read on every start.
+// Per syscall, by name: [present, disabled errno, struct size, [accepted
+// bits per field], [accepted bits per checked argument]].
 nlohmann::json compact(const KernelFeatures& f) {
   using nlohmann::json;
   json reports = json::array();
@@ -63,15 +65,21 @@ nlohmann::json compact(const KernelFeatures& f) {
       d.push_back({x.field, x.table, x.probe});
     reports.push_back({static_cast<int>(r.source), r.note, r.unknownAccepted, d});
   }
-  const auto& o = f.openat2;
-  const auto& c = f.clone3;
-  const auto& m = f.mountSetattr;
+  json sys = json::object();
+  for (const auto& d : syscallTable()) {
+    const SyscallFeatures& s = f.of(d.id);
+    json fields = json::array(), args = json::array();
+    for (size_t i = 0; i < d.fields.size(); ++i)
+      fields.push_back(s.fields[i]);
+    for (size_t i = 0; i < d.args.size(); ++i)
+      args.push_back(s.args[i]);
+    sys[std::string(d.name)] = {s.present, s.disabledErrno, s.structSize, fields, args};
+  }
   const auto& n = f.notify;
   return {{"release", f.release},
           {"version", {f.version.major, f.version.minor, f.version.patch}},
-          {"openat2", {o.present, o.flags, o.mode, o.resolve, o.structSize}},
-          {"clone3", {c.present, c.extraFlags, c.structSize}},
-          {"mount_setattr", {m.present, m.attrs, m.attrsClr, m.propagation, m.structSize}},
+          {"landlock_abi", f.landlockAbi},
+          {"syscalls", sys},
           {"notify", {n.tested, n.listener, n.pollhup, n.addfd, n.addfdSend, n.waitKillableRecv,
                       n.syncWakeUp, n.note}},
           {"reports", reports}};
@@ -83,14 +91,27 @@ Result<KernelFeatures> uncompact(const nlohmann::json& j) {
     f.release = j.at("release").get<std::string>();
     const auto& v = j.at("version");
     f.version = {v.at(0).get<int>(), v.at(1).get<int>(), v.at(2).get<int>()};
-    const auto& o = j.at("openat2");
-    f.openat2 = {o.at(0).get<bool>(), o.at(1).get<uint64_t>(), o.at(2).get<uint64_t>(),
-                 o.at(3).get<uint64_t>(), o.at(4).get<uint32_t>()};
-    const auto& c = j.at("clone3");
-    f.clone3 = {c.at(0).get<bool>(), c.at(1).get<uint64_t>(), c.at(2).get<uint32_t>()};
-    const auto& m = j.at("mount_setattr");
-    f.mountSetattr = {m.at(0).get<bool>(), m.at(1).get<uint64_t>(), m.at(2).get<uint64_t>(),
-                      m.at(3).get<uint64_t>(), m.at(4).get<uint32_t>()};
+    f.landlockAbi = j.at("landlock_abi").get<int>();
+    const auto& sys = j.at("syscalls");
+    for (const auto& d : syscallTable()) {
+      const auto& e = sys.at(std::string(d.name));
+      SyscallFeatures& s = f.of(d.id);
+      s.present = e.at(0).get<bool>();
+      s.disabledErrno = e.at(1).get<int>();
+      s.structSize = e.at(2).get<uint32_t>();
+      const auto& fields = e.at(3);
+      const auto& args = e.at(4);
+      if (fields.size() != d.fields.size() || args.size() != d.args.size())
+        return Error(EINVAL, std::string(d.name) + ": wrong number of fields or arguments");
+      for (size_t i = 0; i < d.fields.size(); ++i)
+        s.fields[i] = fields.at(i).get<uint64_t>();
+      for (size_t i = 0; i < d.args.size(); ++i)
+        s.args[i] = args.at(i).get<uint64_t>();
+      if (s.disabledErrno < 0 || s.disabledErrno > 4095)
+        return Error(EINVAL, std::string(d.name) + ": errno out of range");
+      if (s.present && (s.structSize < d.ver0() || s.structSize > d.layoutSize()))
+        return Error(EINVAL, std::string(d.name) + " struct size out of range");
+    }
     const auto& n = j.at("notify");
     f.notify = {n.at(0).get<bool>(), n.at(7).get<std::string>(), n.at(1).get<bool>(),
                 n.at(2).get<bool>(), n.at(3).get<bool>(), n.at(4).get<bool>(),
@@ -110,8 +131,6 @@ Result<KernelFeatures> uncompact(const nlohmann::json& j) {
         f.reports[i].disagreements.push_back(
             {d.at(0).get<std::string>(), d.at(1).get<uint64_t>(), d.at(2).get<uint64_t>()});
     }
-    if (f.clone3.present && (f.clone3.structSize < 64 || f.clone3.structSize > kMaxImageSize))
-      return Error(EINVAL, "clone3 struct size out of range");
     return f;
   } catch (const std::exception& e) {  // nlohmann's type errors: this adapter catches them
     return Error(EINVAL, std::string("malformed cache: ") + e.what());
@@ -156,8 +175,30 @@ const char* cacheStateName(CacheState s) {
     case CacheState::Stale: return "stale";
     case CacheState::Disabled: return "disabled";
     case CacheState::Unavailable: return "unavailable";
+    case CacheState::Filtered: return "filtered";
   }
   return "?";
+}
+
+int seccompFilterCount(const std::string& statusText) {
+  const std::string status = "\n" + statusText;
+  auto field = [&](const char* name) -> long {
+    const std::string key = std::string("\n") + name + ":";
+    const size_t at = status.find(key);
+    if (at == std::string::npos)
+      return -1;
+    return std::strtol(status.c_str() + at + key.size(), nullptr, 10);
+  };
+  if (field("Seccomp") == 0 || field("Seccomp") < 0)
+    return 0;
+  const long filters = field("Seccomp_filters");
+  return filters > 0 ? static_cast<int>(filters) : 1;
+}
+
+int currentSeccompFilterCount() {
+  struct stat st {};
+  auto status = readSmallFile("/proc/self/status", &st);
+  return status ? seccompFilterCount(*status) : 0;
 }
 
 CacheLoad loadCache(const std::string& dir, const CacheKey& key) {
@@ -232,7 +273,8 @@ Status storeCache(const std::string& dir, const CacheKey& key, const KernelFeatu
                     {"release", key.release},
                     {"extsys_version", key.extsysVersion},
                     {"privileged", key.privileged}};
-  const std::string text = j.dump();
+  // A release string is not always UTF-8: replaced, never an exception.
+  const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string path = dir + kFile;
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));

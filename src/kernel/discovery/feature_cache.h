@@ -27,7 +27,19 @@ struct CacheKey {
 // root: /run/extsys; others: $XDG_RUNTIME_DIR/extsys; "" when there is none.
 std::string defaultCacheDir();
 
-enum class CacheState : uint8_t { Hit, Miss, Corrupt, Foreign, Stale, Disabled, Unavailable };
+// Filtered: this process runs under a seccomp filter, so what discovery sees
+// may be the filter's answers, not the kernel's: the cache is neither read
+// nor written (a lie must never outlive the filter that told it).
+enum class CacheState : uint8_t {
+  Hit,
+  Miss,
+  Corrupt,
+  Foreign,
+  Stale,
+  Disabled,
+  Unavailable,
+  Filtered
+};
 const char* cacheStateName(CacheState s);
 
 struct CacheLoad {
@@ -35,6 +47,12 @@ struct CacheLoad {
   std::optional<KernelFeatures> features;
   std::string note;
 };
+
+// The seccomp filters this process runs under, from /proc/self/status
+// ("Seccomp:" mode 2 and "Seccomp_filters:"): 0 when none. A mode 2 without
+// a count (kernels before 5.9) counts as 1; an unreadable status as none.
+int seccompFilterCount(const std::string& statusText);
+int currentSeccompFilterCount();
 
 // Reads DIR/features.json. Never fails: every problem is a state + note.
 CacheLoad loadCache(const std::string& dir, const CacheKey& key);

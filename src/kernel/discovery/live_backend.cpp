@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -33,6 +34,18 @@ namespace {
 
 int errOf(long rc) { return rc < 0 ? errno : 0; }
 
+// The number of a syscall of the table (libseccomp, or the fallback for
+// those newer than it), resolved once.
+long nr(SyscallId id) {
+  static const auto nrs = [] {
+    std::array<long, kSyscallCount> out{};
+    for (const auto& d : syscallTable())
+      out[static_cast<size_t>(d.id)] = nativeSyscallNr(d.name);
+    return out;
+  }();
+  return nrs[static_cast<size_t>(id)];
+}
+
 int closeIfFd(long rc) {
   if (rc >= 0) {
     close(static_cast<int>(rc));  // cannot happen with a NULL path; be tidy
@@ -43,7 +56,7 @@ int closeIfFd(long rc) {
 
 // --- the child's side ------------------------------------------------------
 
-enum Tag : uint8_t { kNotify = 'N', kMount = 'M', kClone = 'C' };
+enum Tag : uint8_t { kNotify = 'N', kMount = 'M', kClone = 'C', kLandlock = 'L' };
 
 void sendInts(int sock, Tag tag, const std::vector<int>& v, const std::string& note) {
   std::vector<uint8_t> msg;
@@ -94,6 +107,34 @@ void childMount(int sock, const std::vector<ProbeCall>& calls) {
   sendInts(sock, kMount, errs, "");
 }
 
+// With RLIMIT_NOFILE at 0 a ruleset that passed validation cannot get an
+// fd: EMFILE, and the kernel frees it. Stops after the guard if a call
+// returned an fd after all (closed at once). The soft limit is restored.
+void childLandlock(int sock, const std::vector<ProbeCall>& calls) {
+  rlimit old{};
+  if (getrlimit(RLIMIT_NOFILE, &old) != 0) {
+    sendInts(sock, kLandlock, {}, std::string("getrlimit(RLIMIT_NOFILE): ") + errnoName(errno));
+    return;
+  }
+  rlimit none{0, old.rlim_max};
+  if (setrlimit(RLIMIT_NOFILE, &none) != 0) {
+    sendInts(sock, kLandlock, {}, std::string("setrlimit(RLIMIT_NOFILE): ") + errnoName(errno));
+    return;
+  }
+  std::vector<int> errs;
+  for (ProbeCall c : calls) {
+    const long rc = syscall(nr(SyscallId::LandlockCreateRuleset), c.buf.data(), c.size, c.flags);
+    if (rc >= 0) {
+      close(static_cast<int>(rc));
+      errs.push_back(0);
+      break;  // the limit did not hold: stop
+    }
+    errs.push_back(errno);
+  }
+  setrlimit(RLIMIT_NOFILE, &old);
+  sendInts(sock, kLandlock, errs, "");
+}
+
 void childClone(int sock, const std::vector<ProbeCall>& calls) {
   rlimit none{0, 0};
   if (setrlimit(RLIMIT_NPROC, &none) != 0) {
@@ -124,6 +165,10 @@ void childClone(int sock, const std::vector<ProbeCall>& calls) {
       break;  // the guard failed; stop creating processes
     }
     errs.push_back(errno);
+    // Only a guard that failed with EAGAIN proves that the limit binds;
+    // anything else and the next call might create a process.
+    if (errs.size() == 1 && errs.front() != EAGAIN)
+      break;
   }
   sendInts(sock, kClone, errs, "");
 }
@@ -159,29 +204,47 @@ void testListener(int fd, NotifyFeatures& nf) {
 
 }  // namespace
 
-int LiveBackend::openat2(const ProbeCall& c) {
-  ProbeCall copy = c;
-  return openat2Out(copy);
-}
-
-int LiveBackend::openat2Out(ProbeCall& c) {
-  return closeIfFd(syscall(SYS_openat2, AT_FDCWD, nullptr, c.buf.data(), c.size));
-}
-
-int LiveBackend::mountSetattr(ProbeCall& c) {
-  return errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, c.buf.data(), c.size));
-}
-
-int LiveBackend::clone3(ProbeCall& c) {
-  // Only sizes that cannot create a process reach here (0, CHECK_FIELDS).
-  long rc = syscall(SYS_clone3, c.buf.data(), c.size);
-  if (rc == 0)
-    _exit(0);
-  if (rc > 0) {
-    waitpid(static_cast<pid_t>(rc), nullptr, __WALL);
-    return 0;
+int LiveBackend::call(SyscallId id, ProbeCall& c) {
+  void* buf = c.nullStruct ? nullptr : c.buf.data();
+  switch (id) {
+    case SyscallId::Openat2:
+      return closeIfFd(syscall(SYS_openat2, AT_FDCWD, nullptr, buf, c.size));
+    case SyscallId::Clone3: {
+      // Only sizes that cannot create a process reach here (0, CHECK_FIELDS).
+      long rc = syscall(SYS_clone3, buf, c.size);
+      if (rc == 0)
+        _exit(0);
+      if (rc > 0) {
+        waitpid(static_cast<pid_t>(rc), nullptr, __WALL);
+        return 0;
+      }
+      return errno;
+    }
+    case SyscallId::MountSetattr:
+      return errOf(syscall(SYS_mount_setattr, -1, nullptr, c.flags, buf, c.size));
+    case SyscallId::OpenTreeAttr:
+      return closeIfFd(syscall(nr(id), -1, nullptr, c.flags, buf, c.size));
+    case SyscallId::Setxattrat:
+    case SyscallId::Getxattrat:
+      return errOf(syscall(nr(id), -1, nullptr, c.flags, nullptr, buf, c.size));
+    case SyscallId::FileGetattr:
+    case SyscallId::FileSetattr:
+      // dfd is -1 whatever the flags: with AT_EMPTY_PATH and a NULL path a
+      // valid dfd (or AT_FDCWD) would name a real file.
+      return errOf(syscall(nr(id), -1, nullptr, buf, c.size, c.flags));
+    case SyscallId::LandlockCreateRuleset: {
+      if (c.flags == 0 && !c.nullStruct && (c.size & uapi::kCheckFields) == 0)
+        return EINVAL;  // could create a ruleset: only in the probe child
+      const long rc = syscall(nr(id), buf, c.size, c.flags);
+      if (rc < 0)
+        return errno;
+      if (c.flags == 0)
+        close(static_cast<int>(rc));  // a ruleset fd after all: cannot happen, be tidy
+      c.result = rc;
+      return 0;
+    }
   }
-  return errno;
+  return ENOSYS;
 }
 
 ChildResult LiveBackend::runChild(const ChildRequest& r) {
@@ -201,10 +264,18 @@ ChildResult LiveBackend::runChild(const ChildRequest& r) {
     mine.reset();
     if (r.notify)
       childNotify(theirs.get());
-    if (!r.mountInUserns.empty())
-      childMount(theirs.get(), r.mountInUserns);
+    // clone3 before the new user namespace: in there getuid() no longer
+    // reads 0 for root, so the drop to nobody would be skipped while the
+    // kernel still exempts root's real uid from RLIMIT_NPROC, and the guard
+    // would create a process. Dropped to nobody here, the child can still
+    // make a user namespace for the mount probes.
     if (!r.clone3.empty())
       childClone(theirs.get(), r.clone3);
+    if (!r.mountInUserns.empty())
+      childMount(theirs.get(), r.mountInUserns);
+    // Last: it leaves the child without room for a new fd (RLIMIT_NOFILE 0).
+    if (!r.landlock.empty())
+      childLandlock(theirs.get(), r.landlock);
     _exit(0);
   }
   theirs.reset();
@@ -227,6 +298,9 @@ ChildResult LiveBackend::runChild(const ChildRequest& r) {
         break;
       case kClone:
         parseInts(d, out.clone3, out.cloneNote);
+        break;
+      case kLandlock:
+        parseInts(d, out.landlock, out.landlockNote);
         break;
       default:
         break;

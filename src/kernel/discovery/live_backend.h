@@ -12,10 +12,7 @@ namespace extsys::kernel {
 
 class LiveBackend final : public ProbeBackend {
 public:
-  int openat2(const ProbeCall& c) override;
-  int openat2Out(ProbeCall& c) override;
-  int mountSetattr(ProbeCall& c) override;
-  int clone3(ProbeCall& c) override;
+  int call(SyscallId id, ProbeCall& c) override;
   // Forks the one throw-away probe child, waits for it, and tests the
   // listener it hands back.
   ChildResult runChild(const ChildRequest& r) override;

@@ -8,6 +8,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,26 +31,16 @@ struct KernelVersion {
   auto operator<=>(const KernelVersion&) const = default;
 };
 
-struct Openat2Features {
+// What a kernel supports for one syscall of the descriptor table.
+struct SyscallFeatures {
   bool present = false;
-  uint64_t flags = 0;    // accepted open_how.flags bits
-  uint64_t mode = 0;     // accepted open_how.mode bits
-  uint64_t resolve = 0;  // accepted RESOLVE_* bits
-  uint32_t structSize = 0;  // the kernel's sizeof(struct open_how)
-};
-
-struct Clone3Features {
-  bool present = false;
-  uint64_t extraFlags = 0;  // accepted clone3-only flags (bits 32 and up)
-  uint32_t structSize = 0;  // the kernel's sizeof(struct clone_args)
-};
-
-struct MountSetattrFeatures {
-  bool present = false;
-  uint64_t attrs = 0;        // accepted MOUNT_ATTR_* bits in attr_set
-  uint64_t attrsClr = 0;     // accepted in attr_clr (informational)
-  uint64_t propagation = 0;  // accepted MS_* propagation bits
-  uint32_t structSize = 0;   // the kernel's sizeof(struct mount_attr)
+  int disabledErrno = 0;    // present but switched off (Landlock not enabled: EOPNOTSUPP)
+  uint32_t structSize = 0;  // the kernel's own struct size (ksize)
+  // Accepted bits per flag field (FieldRole Mask or CopyOf), indexed like
+  // SyscallDesc::fields; 0 for other fields.
+  std::array<uint64_t, kMaxFields> fields{};
+  // Accepted bits per checked argument, indexed like SyscallDesc::args.
+  std::array<uint64_t, kMaxArgChecks> args{};
 };
 
 // Where one syscall's facts came from, in order of trust.
@@ -90,26 +81,61 @@ struct NotifyFeatures {
 struct KernelFeatures {
   KernelVersion version;
   std::string release;  // uname -r
-  Openat2Features openat2;
-  Clone3Features clone3;
-  MountSetattrFeatures mountSetattr;
-  std::array<SyscallReport, kSyscallCount> reports;  // indexed by SyscallId
+  std::array<SyscallFeatures, kSyscallCount> syscalls;  // indexed by SyscallId
+  std::array<SyscallReport, kSyscallCount> reports;     // indexed by SyscallId
   NotifyFeatures notify;
+  int landlockAbi = 0;  // LANDLOCK_CREATE_RULESET_VERSION; 0: no Landlock (absent or off)
 
+  SyscallFeatures& of(SyscallId id) { return syscalls[static_cast<size_t>(id)]; }
+  const SyscallFeatures& of(SyscallId id) const { return syscalls[static_cast<size_t>(id)]; }
   SyscallReport& report(SyscallId id) { return reports[static_cast<size_t>(id)]; }
   const SyscallReport& report(SyscallId id) const { return reports[static_cast<size_t>(id)]; }
+
+  // The accepted bits of a field or a checked argument, by name (0 when
+  // there is no such field or argument).
+  uint64_t field(SyscallId id, std::string_view name) const;
+  uint64_t arg(SyscallId id, std::string_view name) const;
+  void setField(SyscallId id, std::string_view name, uint64_t bits);
 };
+
+// The version table, as data: each row says that from a mainline release
+// on, a syscall exists, its struct has a new size, a field or checked
+// argument accepts more bits, or (Unconfirmed) a bit extsys knows but whose
+// release is not confirmed exists. featuresForVersion() and knownBits() are
+// folds over it; src/kernel/features/VERSIONS.md is its documentation.
+enum class Gain : uint8_t { Syscall, Size, Field, Arg, Unconfirmed };
+struct VersionRow {
+  KernelVersion since;
+  SyscallId id;
+  Gain what;
+  std::string_view name;  // Field, Arg, Unconfirmed: the field or argument
+  uint64_t value;         // Size: the struct size; else the bits gained
+};
+std::span<const VersionRow> versionTable();
+
+// The Landlock ABI version of each release that raised it.
+struct LandlockAbiRow {
+  KernelVersion since;
+  int abi;
+};
+std::span<const LandlockAbiRow> landlockAbiTable();
+// The first release with this Landlock ABI (nullopt for an unknown ABI).
+std::optional<KernelVersion> releaseOfLandlockAbi(int abi);
 
 // What a mainline kernel of this version accepts. Versions newer than the
 // table's last row get that row (the newest kernel extsys knows of). Every
 // report says Table; notification features follow the versions they came in.
 KernelFeatures featuresForVersion(KernelVersion v);
 
-// Every bit extsys knows a meaning for, on a kernel of this version or newer:
-// probe results are intersected with these, because some kernels accept
-// unknown bits silently (src/kernel/features/VERSIONS.md, 'Bits extsys knows').
+// Every bit extsys knows a meaning for, on a kernel of this version, per
+// field and checked argument: probe results are intersected with these,
+// because some kernels accept unknown bits silently
+// (src/kernel/features/VERSIONS.md, 'Bits extsys knows'). All bits of every
+// row, and the Unconfirmed rows from their version on.
 struct KnownBits {
-  uint64_t openFlags, openMode, resolve, cloneExtra, mountAttrs, propagation;
+  std::array<SyscallFeatures, kSyscallCount> syscalls;  // only the masks are set
+  uint64_t field(SyscallId id, std::string_view name) const;
+  uint64_t arg(SyscallId id, std::string_view name) const;
 };
 KnownBits knownBits(KernelVersion v);
 

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "base/errno_name.h"
 #include "kernel/abi/answers.h"
 #include "kernel/abi/flag_names.h"
 
@@ -19,7 +20,6 @@ std::string hex64(uint64_t v) {
 }
 
 namespace {
-
 
 json bitsJson(SyscallId id, std::string_view field, uint64_t v) {
   return {{"value", hex64(v)}, {"bits", bitNames(id, field, v)}};
@@ -37,61 +37,54 @@ json reportJson(const SyscallReport& r) {
 
 json answerJson(const ProbeAnswer& a) {
   json fields = json::object();
-  for (const auto& f : describe(a.id).fields) {
-    if (f.offset + 8u > a.ksize)
+  const auto& d = describe(a.id);
+  for (size_t i = 0; i < d.fields.size(); ++i) {
+    const FieldDesc& f = d.fields[i];
+    if (f.offset + f.width > a.ksize)
       continue;
-    const uint64_t v = a.field(f.name);
-    if (flagNames(a.id, f.name).empty())
-      fields[std::string(f.name)] = {{"value", hex64(v)}};
-    else
+    const uint64_t v = a.field(i);
+    if (f.isFlags())
       fields[std::string(f.name)] = bitsJson(a.id, f.name, v);
+    else
+      fields[std::string(f.name)] = {{"value", hex64(v)}};
   }
   return {{"size", a.ksize}, {"fields", fields}};
 }
-
-
 
 }  // namespace
 
 json featuresToJson(const KernelFeatures& f) {
   const ProbeAnswers answers = buildAnswers(f);
-  auto answer = [&](SyscallId id) { return answerJson(answers[static_cast<size_t>(id)]); };
   json sys = json::object();
-  {
-    const auto& o = f.openat2;
-    json j = reportJson(f.report(SyscallId::Openat2));
-    j["present"] = o.present;
-    j["struct_size"] = o.structSize;
-    j["accepted"] = {{"flags", bitsJson(SyscallId::Openat2, "flags", o.flags)},
-                     {"mode", bitsJson(SyscallId::Openat2, "mode", o.mode)},
-                     {"resolve", bitsJson(SyscallId::Openat2, "resolve", o.resolve)}};
-    j["answer"] = o.present ? answer(SyscallId::Openat2) : json(nullptr);
-    sys["openat2"] = j;
-  }
-  {
-    const auto& c = f.clone3;
-    json j = reportJson(f.report(SyscallId::Clone3));
-    j["present"] = c.present;
-    j["struct_size"] = c.structSize;
-    j["accepted"] = {{"clone3_only_flags", bitsJson(SyscallId::Clone3, "flags", c.extraFlags)}};
-    j["answer"] = c.present ? answer(SyscallId::Clone3) : json(nullptr);
-    sys["clone3"] = j;
-  }
-  {
-    const auto& m = f.mountSetattr;
-    json j = reportJson(f.report(SyscallId::MountSetattr));
-    j["present"] = m.present;
-    j["struct_size"] = m.structSize;
-    j["accepted"] = {{"attr_set", bitsJson(SyscallId::MountSetattr, "attr_set", m.attrs)},
-                     {"attr_clr", bitsJson(SyscallId::MountSetattr, "attr_clr", m.attrsClr)},
-                     {"propagation", bitsJson(SyscallId::MountSetattr, "propagation", m.propagation)}};
-    j["answer"] = m.present ? answer(SyscallId::MountSetattr) : json(nullptr);
-    sys["mount_setattr"] = j;
+  for (const auto& d : syscallTable()) {
+    const SyscallFeatures& s = f.of(d.id);
+    json j = reportJson(f.report(d.id));
+    j["present"] = s.present;
+    j["disabled"] = s.disabledErrno ? json(errnoName(s.disabledErrno)) : json(nullptr);
+    j["struct_size"] = s.structSize;
+    json accepted = json::object();
+    for (size_t i = 0; i < d.fields.size(); ++i)
+      if (d.fields[i].isFlags())
+        accepted[std::string(d.fields[i].key())] = bitsJson(d.id, d.fields[i].name, s.fields[i]);
+    j["accepted"] = accepted;
+    json arguments = json::object();
+    for (size_t i = 0; i < d.args.size(); ++i) {
+      const ArgCheck& c = d.args[i];
+      const uint64_t v = c.fixedMask.value_or(s.args[i]);
+      arguments[std::string(c.name)] = {{"value", hex64(v)},
+                                        {"bits", argBitNames(d.id, c.name, v)},
+                                        {"index", c.argIndex},
+                                        {"checked_before_size", c.beforeSize}};
+    }
+    j["arguments"] = arguments;
+    j["answer"] = s.present ? answerJson(answers[static_cast<size_t>(d.id)]) : json(nullptr);
+    sys[std::string(d.name)] = j;
   }
   const auto& n = f.notify;
   return {
       {"schema", kFeaturesSchemaId},
-      {"kernel", {{"release", f.release}, {"version", f.version.str()}}},
+      {"kernel",
+       {{"release", f.release}, {"version", f.version.str()}, {"landlock_abi", f.landlockAbi}}},
       {"syscalls", sys},
       {"notify",
        {{"tested", n.tested},

@@ -72,16 +72,20 @@ int NotifyChannel::recv() {
   return 0;
 }
 
-int NotifyChannel::sendError(uint64_t id, int err) { return send(id, -err, 0); }
+int NotifyChannel::sendError(uint64_t id, int err) { return send(id, -err, 0, 0); }
 
-int NotifyChannel::sendContinue(uint64_t id) { return send(id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE); }
+int NotifyChannel::sendValue(uint64_t id, int64_t val) { return send(id, 0, 0, val); }
 
-int NotifyChannel::send(uint64_t id, int error, uint32_t flags) {
+int NotifyChannel::sendContinue(uint64_t id) {
+  return send(id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE, 0);
+}
+
+int NotifyChannel::send(uint64_t id, int error, uint32_t flags, int64_t val) {
   std::memset(resp_.get(), 0, listener_->sizes().resp);
   auto* r = reinterpret_cast<seccomp_notif_resp*>(resp_.get());
   r->id = id;
   r->error = error;
-  r->val = 0;
+  r->val = val;
   r->flags = flags;
   for (;;) {
     if (ioctl(listener_->fd(), SECCOMP_IOCTL_NOTIF_SEND, r) == 0)

@@ -68,6 +68,9 @@ public:
   // returns 0 or an errno (ENOENT: the target is gone or was interrupted).
   int sendError(uint64_t id, int err);
 
+  // SEND of {id, val, error 0}: the call returns `val` without running.
+  int sendValue(uint64_t id, int64_t val);
+
   // SEND with SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the call.
   // Never for a decision that read target memory in strict mode.
   int sendContinue(uint64_t id);
@@ -79,7 +82,7 @@ private:
   using Buffer = std::unique_ptr<uint8_t[], FreeDeleter>;
   NotifyChannel(const NotifyFd& listener, Buffer req, Buffer resp)
       : listener_(&listener), req_(std::move(req)), resp_(std::move(resp)) {}
-  int send(uint64_t id, int error, uint32_t flags);
+  int send(uint64_t id, int error, uint32_t flags, int64_t val);
 
   const NotifyFd* listener_;
   Buffer req_;
