@@ -84,11 +84,11 @@ def targets(build_dir, suites):
 # nobody's refusal and root's CAP_SYS_PTRACE). Their tests are left out of
 # the root pass. Each entry: (scope, uid, test name, gtest filter, name suffix).
 YAMA_PASSES = [
-    (1, 65534, "probe_semantics", "-InPlace/*:Native/*", "nobody-yama1"),
+    (1, 65534, "probe_semantics", "-InPlace/*:Native/*:Batch/*in_place*", "nobody-yama1"),
     (1, 65534, "run_contract", "-InPlace/*:Yama.Scope2*:Yama.Without*", "nobody-yama1"),
     (2, 0, "run_contract", "Yama.Scope2*", "root-yama2"),
 ]
-YAMA_ONLY = ["Ancestor/*", "Yama.*"]  # not in the root pass when the Yama passes run
+YAMA_ONLY = ["Ancestor/*", "Batch/*ancestor*", "Yama.*"]  # not in the root pass when the Yama passes run
 
 
 def combine_filter(positive_or_negative, global_filter):
