@@ -282,18 +282,28 @@ INSTANTIATE_TEST_SUITE_P(
         PolicyRow{"strict_prlimit_self_set", kStrict, kX64, SYS_prlimit64, {0, 7, 0x7ffc0000, 0, 0, 0}, kAllow},
         PolicyRow{"strict_prlimit_high_pid_set", kStrict, kX64, SYS_prlimit64, {1ULL << 32, 7, 0x7ffc0000, 0, 0, 0}, kEperm},
         // Set-id files: every call that sets a mode (umode_t: low bits).
+#ifdef SYS_chmod
         PolicyRow{"setid_chmod_suid", kSetid, kX64, SYS_chmod, {0, 04755, 0, 0, 0, 0}, kEperm},
+#endif
+#ifdef SYS_chmod
         PolicyRow{"setid_chmod_plain", kSetid, kX64, SYS_chmod, {0, 0755, 0, 0, 0, 0}, kAllow},
+#endif
         PolicyRow{"setid_fchmod_sgid", kSetid, kX64, SYS_fchmod, {3, 02755, 0, 0, 0, 0}, kEperm},
         PolicyRow{"setid_fchmod_high_bits", kSetid, kX64, SYS_fchmod, {3, (1ULL << 40) | 0755, 0, 0, 0, 0}, kAllow},
         PolicyRow{"setid_fchmodat_suid", kSetid, kX64, SYS_fchmodat, {0, 0, 04755, 0, 0, 0}, kEperm},
         PolicyRow{"setid_fchmodat2_suid", kSetid, kX64, 452, {0, 0, 04755, 0x1000, 0, 0}, kEperm},
+#ifdef SYS_mknod
         PolicyRow{"setid_mknod_suid", kSetid, kX64, SYS_mknod, {0, 0100000 | 04755, 0, 0, 0, 0}, kEperm},
+#endif
         PolicyRow{"setid_mknodat_sgid", kSetid, kX64, SYS_mknodat, {0, 0, 0100000 | 02755, 0, 0, 0}, kEperm},
         PolicyRow{"setid_mknodat_plain", kSetid, kX64, SYS_mknodat, {0, 0, 0100000 | 0755, 0, 0, 0}, kAllow},
+#ifdef SYS_creat
         PolicyRow{"setid_creat_suid", kSetid, kX64, SYS_creat, {0, 04755, 0, 0, 0, 0}, kEperm},
+#endif
         PolicyRow{"setid_openat_suid", kSetid, kX64, SYS_openat, {0, 0, 0x41, 04755, 0, 0}, kEperm},
+#ifdef SYS_mkdir
         PolicyRow{"setid_mkdir_setgid_ignored", kSetid, kX64, SYS_mkdir, {0, 02755, 0, 0, 0, 0}, kAllow},
+#endif
         PolicyRow{"strict_mount_setattr_hidden", kStrict, kX64, SYS_mount_setattr, {0, 0, 0, 0, 32, 0}, kEnosys},
         PolicyRow{"strict_open_tree_attr_hidden", kStrict, kX64, 467, {0, 0, 0, 0, 32, 0}, kEnosys},
         PolicyRow{"strict_io_uring_setup", kStrict, kX64, SYS_io_uring_setup, {1, 0, 0, 0, 0, 0}, kEnosys},
