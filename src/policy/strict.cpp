@@ -177,8 +177,6 @@ Forbidden forbid(uint64_t bits, int err) { return {bits != 0, bits, err}; }
 void emit(const Route& r, const Forbidden& f, EffectivePolicy& e) {
   if (!f.on)
     return;
-  if (r.arches == Arches::LegacyOnly && kernel::nativeSyscallNr(r.syscall) < 0)
-    return;  // this architecture never had the call
   const bool meets = (f.bits & r.within) != 0;
   ArgRule rule{std::string(r.syscall), {}, r.err == ErrnoFrom::Eperm ? EPERM : f.err,
                name(r.capability), std::string(r.why)};
