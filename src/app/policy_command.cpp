@@ -14,6 +14,7 @@
 #include "app/usage.h"
 #include "base/errno_name.h"
 #include "config.h"
+#include "filter/rules.h"
 #include "kernel/discovery/current_features.h"
 #include "kernel/features/features_json.h"
 #include "kernel/abi/flag_names.h"
@@ -103,17 +104,31 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
                     decided.maxStructSize);
     }
   }
+  // The rule table drops what this architecture has no call for.
+  const auto& arch = kernel::nativeArch();
+  const std::vector<std::string> absent = filter::buildRules(e, arch).absent;
+  auto isAbsent = [&](const std::string& s) {
+    return std::find(absent.begin(), absent.end(), s) != absent.end();
+  };
   for (const auto& r : e.argRules)
-    std::printf("  BPF: %s %s -> %s  [%s] # %s\n", r.syscall.c_str(), describeChecks(r).c_str(),
-                errnoName(r.err), r.capability.c_str(), r.why.c_str());
-  if (!e.enosys.empty()) {
+    if (!isAbsent(r.syscall))
+      std::printf("  BPF: %s %s -> %s  [%s] # %s\n", r.syscall.c_str(), describeChecks(r).c_str(),
+                  errnoName(r.err), r.capability.c_str(), r.why.c_str());
+  if (std::any_of(e.enosys.begin(), e.enosys.end(), [&](const auto& s) { return !isAbsent(s); })) {
     std::printf("  BPF: ENOSYS for");
     for (const auto& s : e.enosys)
-      std::printf(" %s", s.c_str());
+      if (!isAbsent(s))
+        std::printf(" %s", s.c_str());
     std::printf("\n");
   }
   if (e.foreignAbisEnosys)
-    std::printf("  BPF: ENOSYS for every i386 and x32 call\n");
+    std::printf("  BPF: ENOSYS for every %s call\n", std::string(arch.compatAbis).c_str());
+  if (!absent.empty()) {
+    std::printf("  no rule (%s has no such call):", std::string(arch.name).c_str());
+    for (const auto& s : absent)
+      std::printf(" %s", s.c_str());
+    std::printf("\n");
+  }
   for (const auto& n : e.notes)
     std::printf("  note: %s\n", n.c_str());
   if (e.mode == policy::EnforceMode::Cooperative &&

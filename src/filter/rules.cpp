@@ -114,12 +114,22 @@ bool RuleSet::notifies() const {
                      [](const Rule& r) { return r.action.kind == ActionKind::Notify; });
 }
 
-RuleSet buildRules(const policy::EffectivePolicy& p) {
+RuleSet buildRules(const policy::EffectivePolicy& p, const kernel::ArchDesc& arch) {
   RuleSet s;
   s.defaultAction = Action::allow();
   s.foreignAbi = p.foreignAbisEnosys ? Action::fail(ENOSYS) : Action::allow();
   addDescribedSyscalls(p, s.rules);
   addHiddenAndRegisterRules(p, s.rules);
+  // Calls this architecture does not have: nothing to filter.
+  std::vector<Rule> kept;
+  for (auto& r : s.rules) {
+    if (kernel::archHas(arch, r.syscall))
+      kept.push_back(std::move(r));
+    else if (!contains(s.absent, r.syscall))
+      s.absent.push_back(r.syscall);
+  }
+  s.rules = std::move(kept);
+  std::sort(s.absent.begin(), s.absent.end());
   return s;
 }
 
