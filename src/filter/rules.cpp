@@ -20,13 +20,16 @@ ArgCondition maskedEq(uint8_t arg, uint64_t mask, uint64_t value) {
 }
 
 // Part 1: the described syscalls.
-void addDescribedSyscalls(const policy::EffectivePolicy& p, std::vector<Rule>& out) {
+void addDescribedSyscalls(const policy::EffectivePolicy& p, bool notifyHidden,
+                          std::vector<Rule>& out) {
   for (const auto& d : kernel::syscallTable()) {
     const auto& decided = p.of(d.id);
     const std::string name(d.name);
     const bool notifyProbes = decided.probe == ProbeMode::Emulate;
     const bool notifyCalls = decided.call == CallMode::Restrict;
-    if (decided.call == CallMode::Hide)
+    if (decided.call == CallMode::Hide && notifyHidden)
+      out.push_back({name, Action::notify(), {}});  // the supervisor says ENOSYS
+    else if (decided.call == CallMode::Hide)
       out.push_back({name, Action::fail(ENOSYS), {}});
     else if (notifyProbes && notifyCalls)
       out.push_back({name, Action::notify(), {}});
@@ -114,11 +117,11 @@ bool RuleSet::notifies() const {
                      [](const Rule& r) { return r.action.kind == ActionKind::Notify; });
 }
 
-RuleSet buildRules(const policy::EffectivePolicy& p) {
+RuleSet buildRules(const policy::EffectivePolicy& p, bool notifyHidden) {
   RuleSet s;
   s.defaultAction = Action::allow();
   s.foreignAbi = p.foreignAbisEnosys ? Action::fail(ENOSYS) : Action::allow();
-  addDescribedSyscalls(p, s.rules);
+  addDescribedSyscalls(p, notifyHidden && p.mode == policy::EnforceMode::Cooperative, s.rules);
   addHiddenAndRegisterRules(p, s.rules);
   return s;
 }

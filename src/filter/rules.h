@@ -87,6 +87,10 @@ struct RuleSet {
 };
 
 // The complete table for a policy. Pure: no system call, no libseccomp.
-[[nodiscard]] RuleSet buildRules(const policy::EffectivePolicy& p);
+// notifyHidden (`extsys run --audit-hidden`, cooperative policies only):
+// the described syscalls the policy hides are notified instead of failed
+// in BPF; the supervisor answers them ENOSYS all the same, and its audit
+// log records them.
+[[nodiscard]] RuleSet buildRules(const policy::EffectivePolicy& p, bool notifyHidden = false);
 
 }  // namespace extsys::filter
