@@ -290,23 +290,21 @@ int matrixCommand(MatrixOptions o) {
       r.audit = summarizeAudit(text.str());
     }
 
-  if (o.json)
+  const auto failed = static_cast<size_t>(
+      std::count_if(runs.begin(), runs.end(), [](const auto& r) { return !r.ok(); }));
+  if (o.json) {
     std::fputs(matrixJson(runs, o, wall).c_str(), stdout);
-  else
+  } else {
     std::fputs(matrixTable(runs, o.timeout).c_str(), stdout);
-  bool allOk = true;
-  for (const auto& r : runs) {
-    if (r.ok())
-      continue;
-    allOk = false;
-    if (!o.json && r.started)
+    std::printf("%zu run(s), %zu failed, %.2fs%s%s\n", runs.size(), failed, wall,
+                temporary ? "" : "; output in ", temporary ? "" : dir.c_str());
+  }
+  std::fflush(stdout);  // the table before the failures' stderr
+  for (const auto& r : runs)
+    if (!r.ok() && !o.json && r.started)
       std::fprintf(stderr, "\n--- %s (%s): %s; end of its stderr:\n%s", r.label.c_str(),
                    r.name.c_str(), r.result(o.timeout).c_str(), tailOf(r.errPath, 20).c_str());
-  }
-  if (!o.json)
-    std::printf("%zu run(s), %zu failed, %.2fs%s%s\n", runs.size(),
-                static_cast<size_t>(std::count_if(runs.begin(), runs.end(), [](const auto& r) { return !r.ok(); })),
-                wall, temporary ? "" : "; output in ", temporary ? "" : dir.c_str());
+  const bool allOk = failed == 0;
   if (!o.junit.empty()) {
     std::ofstream out(o.junit, std::ios::trunc);
     out << matrixJunit(runs, o.timeout, wall);
