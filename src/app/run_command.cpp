@@ -260,7 +260,9 @@ int runCommand(RunOptions o) {
   spec.argv = o.command;
   spec.nested = o.nested == "passthrough" ? launcher::NestedMode::Passthrough
                                           : launcher::NestedMode::Fail;
-  const filter::RuleSet rules = filter::buildRules(*effective, o.auditHidden && !o.audit.empty());
+  filter::RuleSet rules = filter::buildRules(*effective);
+  if (o.auditHidden && !o.audit.empty())
+    filter::notifyHidden(rules, *effective);
   // A strict policy whose filter notifies nothing needs no supervisor: no
   // process of extsys stays, so there is none to attack either.
   spec.supervised = rules.notifies() || effective->mode != policy::EnforceMode::Strict;

@@ -20,16 +20,13 @@ ArgCondition maskedEq(uint8_t arg, uint64_t mask, uint64_t value) {
 }
 
 // Part 1: the described syscalls.
-void addDescribedSyscalls(const policy::EffectivePolicy& p, bool notifyHidden,
-                          std::vector<Rule>& out) {
+void addDescribedSyscalls(const policy::EffectivePolicy& p, std::vector<Rule>& out) {
   for (const auto& d : kernel::syscallTable()) {
     const auto& decided = p.of(d.id);
     const std::string name(d.name);
     const bool notifyProbes = decided.probe == ProbeMode::Emulate;
     const bool notifyCalls = decided.call == CallMode::Restrict;
-    if (decided.call == CallMode::Hide && notifyHidden)
-      out.push_back({name, Action::notify(), {}});  // the supervisor says ENOSYS
-    else if (decided.call == CallMode::Hide)
+    if (decided.call == CallMode::Hide)
       out.push_back({name, Action::fail(ENOSYS), {}});
     else if (notifyProbes && notifyCalls)
       out.push_back({name, Action::notify(), {}});
@@ -112,16 +109,27 @@ bool ArgCondition::holds(const uint64_t (&args)[6]) const {
   return false;
 }
 
+void notifyHidden(RuleSet& rules, const policy::EffectivePolicy& p) {
+  if (p.mode != policy::EnforceMode::Cooperative)
+    return;
+  for (Rule& r : rules.rules) {
+    const auto id = kernel::syscallByName(r.syscall);
+    if (id && p.of(*id).call == CallMode::Hide && r.conditions.empty() &&
+        r.action == Action::fail(ENOSYS))
+      r.action = Action::notify();
+  }
+}
+
 bool RuleSet::notifies() const {
   return std::any_of(rules.begin(), rules.end(),
                      [](const Rule& r) { return r.action.kind == ActionKind::Notify; });
 }
 
-RuleSet buildRules(const policy::EffectivePolicy& p, bool notifyHidden) {
+RuleSet buildRules(const policy::EffectivePolicy& p) {
   RuleSet s;
   s.defaultAction = Action::allow();
   s.foreignAbi = p.foreignAbisEnosys ? Action::fail(ENOSYS) : Action::allow();
-  addDescribedSyscalls(p, notifyHidden && p.mode == policy::EnforceMode::Cooperative, s.rules);
+  addDescribedSyscalls(p, s.rules);
   addHiddenAndRegisterRules(p, s.rules);
   return s;
 }

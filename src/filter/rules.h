@@ -87,10 +87,12 @@ struct RuleSet {
 };
 
 // The complete table for a policy. Pure: no system call, no libseccomp.
-// notifyHidden (`extsys run --audit-hidden`, cooperative policies only):
-// the described syscalls the policy hides are notified instead of failed
-// in BPF; the supervisor answers them ENOSYS all the same, and its audit
-// log records them.
-[[nodiscard]] RuleSet buildRules(const policy::EffectivePolicy& p, bool notifyHidden = false);
+[[nodiscard]] RuleSet buildRules(const policy::EffectivePolicy& p);
+
+// `extsys run --audit-hidden` (cooperative policies only; a strict one is
+// left as it is): the described syscalls the policy hides are notified
+// instead of failed in BPF. The supervisor answers them ENOSYS all the
+// same, and its audit log records them.
+void notifyHidden(RuleSet& rules, const policy::EffectivePolicy& p);
 
 }  // namespace extsys::filter
