@@ -52,7 +52,7 @@ _extsys()
             _extsys_policy_names "$extsys"
             return
             ;;
-        --audit | --log-file | --socket | --junit | --output-dir)
+        --audit | --log-file | --socket)
             _filedir
             return
             ;;
@@ -76,7 +76,15 @@ _extsys()
             COMPREPLY=($(compgen -W 'auto on off' -- "$cur"))
             return
             ;;
-        --probe-errno | --threads | --max-connections | --max-fds | --kernels | --jobs | -j | --timeout)
+        --probe-errno | --threads | --max-connections | --max-fds)
+            return
+            ;;
+        # extsys matrix (issue 23)
+        --junit | --output-dir)
+            _filedir
+            return
+            ;;
+        --kernels | --jobs | -j | --timeout)
             return
             ;;
     esac
