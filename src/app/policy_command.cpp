@@ -18,6 +18,7 @@
 #include "kernel/discovery/current_features.h"
 #include "kernel/features/features_json.h"
 #include "kernel/abi/flag_names.h"
+#include "policy/personas.h"
 
 namespace extsys::app {
 
@@ -217,6 +218,8 @@ int printPolicyNames() {
   std::vector<std::string> all;
   for (const auto& dir : policySearchDirs())
     (void)policyNamesIn(dir.path, all);
+  for (const auto& v : policy::listedPersonas())
+    all.push_back(policy::personaName(v));
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   for (const auto& n : all)
@@ -229,8 +232,17 @@ int printPolicyNames() {
 int policyListCommand(const PolicyOptions& o) {
   if (o.names)
     return printPolicyNames();
-  std::printf("Where `--policy NAME` looks for NAME.toml, first match wins:\n");
+  std::printf("Built-in personas: kernel-X.Y for every release %s-%s, no file. Listed: the\n"
+              "releases where the version table changes something (the others behave like\n"
+              "the one listed before them):\n",
+              policy::personaLabel(policy::kOldestPersona).c_str(),
+              policy::personaLabel(policy::kNewestPersona).c_str());
   std::map<std::string, std::string> seen;  // name -> the directory it is taken from
+  for (const auto& v : policy::listedPersonas()) {
+    const policy::Policy p = policy::personaPolicy(v);
+    std::printf("  %-20s %s\n", p.name.c_str(), p.description.c_str());
+  }
+  std::printf("\nWhere `--policy NAME` looks for NAME.toml, first match wins:\n");
   for (const auto& dir : policySearchDirs()) {
     std::printf("\n%s  (%s)", dir.path.c_str(), dir.origin.c_str());
     std::vector<std::string> names;
@@ -244,7 +256,9 @@ int policyListCommand(const PolicyOptions& o) {
     for (const auto& n : names) {
       auto p = loadFoundPolicy(dir.path, dir.path + "/" + n + ".toml");
       std::string what = p ? p->description : "INVALID: " + p.error().message();
-      if (auto it = seen.find(n); it != seen.end())
+      if (policy::parsePersonaName(n))
+        what = "(not used: built-in persona) " + what;
+      else if (auto it = seen.find(n); it != seen.end())
         what = "(not used: " + it->second + " has it first) " + what;
       else
         seen.emplace(n, dir.path);

@@ -109,6 +109,17 @@ bool ArgCondition::holds(const uint64_t (&args)[6]) const {
   return false;
 }
 
+void notifyHidden(RuleSet& rules, const policy::EffectivePolicy& p) {
+  if (p.mode != policy::EnforceMode::Cooperative)
+    return;
+  for (Rule& r : rules.rules) {
+    const auto id = kernel::syscallByName(r.syscall);
+    if (id && p.of(*id).call == CallMode::Hide && r.conditions.empty() &&
+        r.action == Action::fail(ENOSYS))
+      r.action = Action::notify();
+  }
+}
+
 bool RuleSet::notifies() const {
   return std::any_of(rules.begin(), rules.end(),
                      [](const Rule& r) { return r.action.kind == ActionKind::Notify; });

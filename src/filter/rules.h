@@ -103,4 +103,10 @@ struct RuleSet {
 [[nodiscard]] RuleSet buildRules(const policy::EffectivePolicy& p,
                                  const kernel::ArchDesc& arch = kernel::nativeArch());
 
+// `extsys run --audit-hidden` (cooperative policies only; a strict one is
+// left as it is): the described syscalls the policy hides are notified
+// instead of failed in BPF. The supervisor answers them ENOSYS all the
+// same, and its audit log records them.
+void notifyHidden(RuleSet& rules, const policy::EffectivePolicy& p);
+
 }  // namespace extsys::filter

@@ -267,7 +267,7 @@ TEST(PolicyFiles, OnlySmallRegularFiles) {
   EXPECT_EQ(r.err, "extsys: " + huge + ": larger than 1 MiB\n");
 
   const std::string link = dir.path + "/link.toml";
-  ASSERT_EQ(symlink((binary("OCI_POLICIES") + std::string("/kernel-5.10.toml")).c_str(),
+  ASSERT_EQ(symlink((binary("OCI_POLICIES") + std::string("/persona-example.toml")).c_str(),
                     link.c_str()), 0);
   r = run({{binary("EXTSYS"), "policy", "check", "-q", link}, {}, 20, {}});
   EXPECT_EQ(r.exitCode(), 0) << r.describe();
