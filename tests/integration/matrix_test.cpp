@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // matrix_test.cpp - `extsys matrix` on the real kernel: the README's example
-// (examples/cached_open.c) takes the right fallback under every persona, a
+// (tools/examples/cached_open.c) takes the right fallback under every persona, a
 // variant without fallbacks fails exactly where its kernel lacks
 // RESOLVE_CACHED, --jobs runs overlap, and a hanging command is killed at
 // --timeout. Facts per release are VERSIONS.md's: openat2 5.6,

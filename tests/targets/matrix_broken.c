@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// matrix_broken.c - examples/cached_open.c without its fallbacks, for the
+// matrix_broken.c - tools/examples/cached_open.c without its fallbacks, for the
 // matrix tests: RESOLVE_CACHED unconditionally, so it fails (exit 1) on
 // every kernel before 5.12 - EINVAL for the flag from 5.6, ENOSYS before.
 // `matrix_broken clone-newtime`: a clone3 with CLONE_NEWTIME; prints
