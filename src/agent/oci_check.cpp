@@ -12,18 +12,6 @@ namespace {
 
 constexpr uint64_t kBit63 = 1ULL << 63;
 
-std::vector<std::string> names(const ordered_json& rule) {
-  std::vector<std::string> out;
-  if (auto it = rule.find("names"); it != rule.end() && it->is_array()) {
-    for (const auto& n : *it)
-      if (n.is_string())
-        out.push_back(n.get<std::string>());
-  } else if (auto one = rule.find("name"); one != rule.end() && one->is_string()) {
-    out.push_back(one->get<std::string>());
-  }
-  return out;
-}
-
 std::string str(const ordered_json& o, const char* key) {
   auto it = o.find(key);
   return it != o.end() && it->is_string() ? it->get<std::string>() : "";
@@ -106,7 +94,7 @@ void checkArg(size_t i, const std::string& name, const ordered_json& a,
 bool inForce(const ordered_json& b, const std::string& name, const ordered_json& rules) {
   const int sizeArg = sizeArgOf(name);
   for (const auto& r : rules) {
-    const auto ns = names(r);
+    const auto ns = namesOf(r);
     if (std::find(ns.begin(), ns.end(), name) == ns.end() || !sameGates(b, r))
       continue;
     const ordered_json& ra = argsOf(r);
@@ -155,7 +143,7 @@ void checkBase(const ordered_json& s, const ordered_json& base, std::vector<Find
     const auto& b = baseRules[i];
     if (runtimeForm && gated(b))
       continue;  // resolved by the engine per container: not comparable here
-    for (const auto& n : names(b))
+    for (const auto& n : namesOf(b))
       if (!inForce(b, n, rules))
         out.push_back({"base syscalls[" + std::to_string(i) + "] (" + n + ")",
                        "no rule gives " + n + " the base's " + str(b, "action") +
@@ -177,7 +165,7 @@ std::vector<Finding> checkProfile(const ordered_json& s, const ordered_json* bas
   std::map<std::string, std::vector<size_t>> byName;
   for (size_t i = 0; i < rules.size(); ++i) {
     const auto& r = rules[i];
-    for (const auto& n : names(r)) {
+    for (const auto& n : namesOf(r)) {
       byName[n].push_back(i);
       for (const auto& a : argsOf(r))
         checkArg(i, n, a, out);

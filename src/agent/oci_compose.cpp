@@ -20,18 +20,6 @@ constexpr uint64_t kBit63 = 1ULL << 63;
 
 Error bad(const std::string& why) { return Error(EINVAL, why); }
 
-// A rule's syscall names: "names", or the older single "name".
-std::vector<std::string> namesOf(const ordered_json& rule) {
-  std::vector<std::string> out;
-  if (auto it = rule.find("names"); it != rule.end() && it->is_array()) {
-    for (const auto& n : *it)
-      if (n.is_string())
-        out.push_back(n.get<std::string>());
-  } else if (auto one = rule.find("name"); one != rule.end() && one->is_string()) {
-    out.push_back(one->get<std::string>());
-  }
-  return out;
-}
 
 std::string actionOf(const ordered_json& rule) {
   auto it = rule.find("action");
@@ -104,6 +92,19 @@ ordered_json withArg(ordered_json rule, const ordered_json& cond) {
 }
 
 }  // namespace
+
+// A rule's syscall names: "names", or the older single "name".
+std::vector<std::string> namesOf(const ordered_json& rule) {
+  std::vector<std::string> out;
+  if (auto it = rule.find("names"); it != rule.end() && it->is_array()) {
+    for (const auto& n : *it)
+      if (n.is_string())
+        out.push_back(n.get<std::string>());
+  } else if (auto one = rule.find("name"); one != rule.end() && one->is_string()) {
+    out.push_back(one->get<std::string>());
+  }
+  return out;
+}
 
 Result<ordered_json> composeWithBase(const ordered_json& base, const filter::RuleSet& rules,
                                      const ProfileOptions& o, std::vector<std::string>& warnings) {

@@ -56,6 +56,9 @@ using ordered_json = nlohmann::ordered_json;
 [[nodiscard]] Result<ordered_json> resolveForContainer(const ordered_json& profile,
                                                        const std::vector<std::string>& caps);
 
+// A profile rule's syscall names: "names", or the older single "name".
+std::vector<std::string> namesOf(const ordered_json& rule);
+
 // One finding of `checkProfile`.
 struct Finding {
   std::string where;  // "syscalls[3] (openat2)", "listenerPath", ...
