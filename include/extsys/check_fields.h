@@ -76,16 +76,16 @@ enum extsys_source {
  *                      does not have it;
  *   -1, EINVAL, E2BIG  size below the struct's first version, or above the
  *                      page size (or any other high bit set): nothing written;
- *   -1, EFAULT         buf is NULL (EINVAL for some syscalls, as the kernel),
- *                      or not writable for `size` bytes: never a crash; what
- *                      the kernel would have written before the fault stays;
+ *   -1, EFAULT         buf not writable for `size` bytes, never a signal
+ *                      (what the kernel writes before the fault stays), or
+ *                      NULL (open_tree_attr: EINVAL first, as its kernel);
  *   -1, EOPNOTSUPP     landlock_create_ruleset with Landlock off at boot;
  *   -1, EINVAL         an unknown bit in flags.
  *
  * The other arguments of the syscall are not taken: the probe is made with
  * no path, fd -1 and flags 0, which no kernel looks at before the size.
- * Thread-safe and async-cancel unsafe; not async-signal-safe (the first call
- * may run discovery). Sources, in order (see extsys_check_fields(3)):
+ * Thread-safe; not async-signal-safe (the first call may run discovery).
+ * Sources, in order (see extsys_check_fields(3)):
  *  1. the system call with bit 63: an answer with errno EEXTSYS_NOOP comes
  *     from the kernel, or from a supervisor when this process runs under a
  *     seccomp filter;

@@ -8,13 +8,14 @@
 #include <extsys/check_fields.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-#include <mutex>
+#include <atomic>
 #include <optional>
 
 #include "config.h"
@@ -70,15 +71,28 @@ struct Discovered {
   kernel::ProbeAnswers answers{};
 };
 
-std::once_flag g_once;
-Discovered* g_discovered = nullptr;  // set once, never freed (a fork child keeps it)
+// Set once, never freed (a fork child keeps it). Not std::call_once: a
+// fork() in another thread while discovery runs would leave the child a
+// once_flag "in progress" forever; the mutex is made anew in such a child.
+std::atomic<Discovered*> g_discovered{nullptr};
+pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void resetInChild() {
+  if (g_discovered.load(std::memory_order_acquire) == nullptr)
+    pthread_mutex_init(&g_mutex, nullptr);  // its holder is not in this process
+}
 
 // Discovery as `extsys run` does it (kernel::currentKernelFeatures): the
 // per-boot cache read when valid, else the recipes and one throw-away probe
 // child; the cache written only without a seccomp filter on this process,
-// exactly when extsys would write it.
+// exactly when extsys would write it. At most once per process.
 const Discovered& discovered() {
-  std::call_once(g_once, [] {
+  if (Discovered* d = g_discovered.load(std::memory_order_acquire))
+    return *d;
+  static const int registered = pthread_atfork(nullptr, nullptr, resetInChild);
+  (void)registered;
+  pthread_mutex_lock(&g_mutex);
+  if (g_discovered.load(std::memory_order_acquire) == nullptr) {
     auto* d = new Discovered;
     auto lookup = kernel::currentKernelFeatures(kernel::CacheMode::Use, EXTSYS_VERSION);
     if (lookup) {
@@ -87,9 +101,10 @@ const Discovered& discovered() {
     } else {
       d->err = lookup.error().err() != 0 ? lookup.error().err() : EIO;
     }
-    g_discovered = d;
-  });
-  return *g_discovered;
+    g_discovered.store(d, std::memory_order_release);
+  }
+  pthread_mutex_unlock(&g_mutex);
+  return *g_discovered.load(std::memory_order_acquire);
 }
 
 uint64_t pageSize() {

@@ -190,6 +190,19 @@ TEST(Libextsys, LeavesNothingBehind) {
   }
 }
 
+TEST(Libextsys, ForkDuringDiscoveryChildAnswers) {
+  // Under a filter discovery runs afresh (~10 ms): the fork lands inside it.
+  int overlapped = 0;
+  for (int i = 0; i < 3; ++i) {
+    RunResult r = run({under("no-check-fields", {binary("PROBE_CASES_LIB"), "lib_fork_during"}),
+                       {}, 120, {}});
+    EXPECT_EQ(r.exitCode(), 0) << r.describe();
+    EXPECT_NE(r.out.find("child=ok"), std::string::npos) << r.describe();
+    overlapped += r.out.find("overlap=1") != std::string::npos;
+  }
+  EXPECT_GE(overlapped, 1) << "no fork landed inside discovery: the test proved nothing";
+}
+
 TEST(Examples, COpenat2Cached) {
   RunResult r = run({{binary("EXAMPLE_OPENAT2")}, {}, 60, {}});
   EXPECT_EQ(r.exitCode(), 2) << "usage error\n" << r.describe();

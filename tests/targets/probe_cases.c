@@ -469,6 +469,8 @@ int main(int argc, char **argv) {
         return cmd_lib_threads(atoi(argv[2]));
     if (!strcmp(argv[1], "lib_hygiene"))
         return cmd_lib_hygiene();
+    if (!strcmp(argv[1], "lib_fork_during"))
+        return cmd_lib_fork_during();
 #endif
     return usage();
 }

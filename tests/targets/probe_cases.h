@@ -145,6 +145,7 @@ int cmd_transcript(int n, const char *const *names, const struct spec *const *sp
                    const char *how);
 int cmd_lib_threads(int n);
 int cmd_lib_hygiene(void);
+int cmd_lib_fork_during(void);
 #endif
 
 #endif

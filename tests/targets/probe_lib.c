@@ -17,6 +17,10 @@
  *       and compare their bytes; prints "lookups=K mismatches=M", K the
  *       uname(2) calls made meanwhile (discovery's cache key and release:
  *       the same for 1 and for N threads when it runs once).
+ *   probe_cases_lib lib_fork_during
+ *       a thread makes the first call while the main thread forks: the
+ *       child's own call must answer (not wait for a discovery that runs
+ *       only in the parent). Prints "overlap=0|1 child=ok|...".
  *   probe_cases_lib lib_hygiene
  *       one library call (the first), then what it left: prints "fds=same
  *       sigactions=same children=none maps=same" or what differs.
@@ -164,6 +168,39 @@ int cmd_lib_threads(int n) {
     printf("lookups=%d ", atomic_load(&g_unames) - before);
 #endif
     printf("answered=%d mismatches=%d\n", answered, atomic_load(&g_mismatch));
+    return 0;
+}
+
+/* ---- fork while another thread discovers ---- */
+static atomic_int g_started, g_done;
+static void *first_call(void *arg) {
+    (void)arg;
+    uint8_t b[128];
+    atomic_store(&g_started, 1);
+    extsys_check_fields(SYS_clone3, b, 88, 0);
+    atomic_store(&g_done, 1);
+    return NULL;
+}
+
+int cmd_lib_fork_during(void) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, first_call, NULL) != 0)
+        return perror("pthread_create"), 1;
+    while (!atomic_load(&g_started))
+        ;
+    pid_t p = fork();
+    const int overlap = !atomic_load(&g_done);
+    if (p == 0) {
+        alarm(20);
+        uint8_t b[128];
+        _exit(extsys_check_fields(SYS_clone3, b, 88, 0) == 0 ? 0 : 3);
+    }
+    int st = 0;
+    waitpid(p, &st, 0);
+    pthread_join(t, NULL);
+    printf("overlap=%d child=%s\n", overlap,
+           WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "ok"
+           : WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "hung" : "failed");
     return 0;
 }
 
