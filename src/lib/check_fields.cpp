@@ -37,17 +37,24 @@ static_assert(EEXTSYS_NOOP == uapi::kEextsysNoop);
 
 constexpr unsigned kKnownFlags = EXTSYS_CF_NO_DISCOVERY | EXTSYS_CF_DISCOVERY_ONLY;
 
-// nr -> descriptor, resolved once (libseccomp's table and extsys's fallback).
+// nr -> descriptor, resolved on first use (libseccomp's table and extsys's
+// fallback). No lock and no guarded static: threads that race compute the
+// same numbers, and a fork() in the middle leaves nothing held.
+std::array<std::atomic<long>, kernel::kSyscallCount> g_nrs;
+std::atomic<bool> g_nrsReady{false};
+
 const kernel::SyscallDesc* describeNr(long nr) {
-  static const auto nrs = [] {
-    std::array<long, kernel::kSyscallCount> out{};
+  if (!g_nrsReady.load(std::memory_order_acquire)) {
     for (const auto& d : kernel::syscallTable())
-      out[static_cast<size_t>(d.id)] = kernel::nativeSyscallNr(d.name);
-    return out;
-  }();
-  for (size_t i = 0; i < nrs.size(); ++i)
-    if (nrs[i] >= 0 && nrs[i] == nr)
+      g_nrs[static_cast<size_t>(d.id)].store(kernel::nativeSyscallNr(d.name),
+                                             std::memory_order_relaxed);
+    g_nrsReady.store(true, std::memory_order_release);
+  }
+  for (size_t i = 0; i < g_nrs.size(); ++i) {
+    const long n = g_nrs[i].load(std::memory_order_relaxed);
+    if (n >= 0 && n == nr)
       return &kernel::syscallTable()[i];
+  }
   return nullptr;
 }
 
@@ -82,6 +89,12 @@ void resetInChild() {
     pthread_mutex_init(&g_mutex, nullptr);  // its holder is not in this process
 }
 
+// At load time (or a static program's start), before any thread of ours
+// can hold the mutex.
+__attribute__((constructor)) void registerForkHandler() {
+  pthread_atfork(nullptr, nullptr, resetInChild);
+}
+
 // Discovery as `extsys run` does it (kernel::currentKernelFeatures): the
 // per-boot cache read when valid, else the recipes and one throw-away probe
 // child; the cache written only without a seccomp filter on this process,
@@ -89,8 +102,6 @@ void resetInChild() {
 const Discovered& discovered() {
   if (Discovered* d = g_discovered.load(std::memory_order_acquire))
     return *d;
-  static const int registered = pthread_atfork(nullptr, nullptr, resetInChild);
-  (void)registered;
   pthread_mutex_lock(&g_mutex);
   if (g_discovered.load(std::memory_order_acquire) == nullptr) {
     auto* d = new Discovered;
@@ -108,11 +119,8 @@ const Discovered& discovered() {
 }
 
 uint64_t pageSize() {
-  static const uint64_t page = [] {
-    const long p = sysconf(_SC_PAGESIZE);
-    return p > 0 ? static_cast<uint64_t>(p) : 4096;
-  }();
-  return page;
+  const long p = sysconf(_SC_PAGESIZE);  // from the auxiliary vector: no system call
+  return p > 0 ? static_cast<uint64_t>(p) : 4096;
 }
 
 // process_vm_writev to ourselves: the kernel's copy_to_user() rules (EFAULT
