@@ -28,26 +28,6 @@ const char* ociOp(filter::CmpOp op) {
   return "?";
 }
 
-json ociRule(const filter::Rule& r) {
-  json out{{"names", json::array({r.syscall})}, {"action", ociAction(r.action.kind)}};
-  if (!r.conditions.empty()) {
-    json args = json::array();
-    // As libseccomp's datum_a and datum_b: MASKED_EQ takes (mask, value),
-    // NE takes (value).
-    for (const auto& c : r.conditions) {
-      if (c.op == filter::CmpOp::Ne)
-        args.push_back({{"index", c.arg}, {"value", c.value}, {"op", ociOp(c.op)}});
-      else
-        args.push_back(
-            {{"index", c.arg}, {"value", c.mask}, {"valueTwo", c.value}, {"op", ociOp(c.op)}});
-    }
-    out["args"] = std::move(args);
-  }
-  if (r.action.kind == filter::ActionKind::Errno)
-    out["errnoRet"] = r.action.err;
-  return out;
-}
-
 // Names the runtime's libseccomp may not know are skipped by runc and crun
 // (crun warns): say so, since the rule then does not exist.
 void warnUnknownNames(const filter::RuleSet& rules, std::vector<std::string>& warnings) {
@@ -63,6 +43,27 @@ void warnUnknownNames(const filter::RuleSet& rules, std::vector<std::string>& wa
 }
 
 }  // namespace
+
+nlohmann::json ociRule(const filter::Rule& r) {
+  nlohmann::json out{{"names", nlohmann::json::array({r.syscall})},
+                     {"action", ociAction(r.action.kind)}};
+  if (!r.conditions.empty()) {
+    nlohmann::json args = nlohmann::json::array();
+    // As libseccomp's datum_a and datum_b: MASKED_EQ takes (mask, value),
+    // NE takes (value).
+    for (const auto& c : r.conditions) {
+      if (c.op == filter::CmpOp::Ne)
+        args.push_back({{"index", c.arg}, {"value", c.value}, {"op", ociOp(c.op)}});
+      else
+        args.push_back(
+            {{"index", c.arg}, {"value", c.mask}, {"valueTwo", c.value}, {"op", ociOp(c.op)}});
+    }
+    out["args"] = std::move(args);
+  }
+  if (r.action.kind == filter::ActionKind::Errno)
+    out["errnoRet"] = r.action.err;
+  return out;
+}
 
 std::vector<std::string> ociArchitectures(bool includeCompat) {
   switch (seccomp_arch_native()) {

@@ -41,6 +41,9 @@ struct Profile {
                                              const std::string& policyName,
                                              const ProfileOptions& options);
 
+// One rule of the table in OCI form ({names, action, args, errnoRet}).
+nlohmann::json ociRule(const filter::Rule& rule);
+
 // "SCMP_ARCH_X86_64" etc. for the native ABI, then its compat ABIs.
 std::vector<std::string> ociArchitectures(bool includeCompat);
 

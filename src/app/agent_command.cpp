@@ -7,10 +7,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "agent/agent.h"
 #include "agent/container_state.h"
 #include "agent/oci_profile.h"
+#include "app/oci_files.h"
 #include "app/policy_files.h"
 #include "app/run_command.h"
 #include "app/usage.h"
@@ -157,16 +159,27 @@ CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& o) {
       "oci-profile",
       "Print the linux.seccomp section of an OCI config.json for a container served by\n"
       "`extsys agent`: probes notified, the policy's hide and strict rules in BPF.\n"
-      "Usage: extsys oci-profile [--policy NAME|FILE] [--socket PATH]");
+      "Usage: extsys oci-profile [--policy NAME|FILE] [--socket PATH] [--base PROFILE]\n"
+      "                          [--into config.json]\n"
+      "       extsys oci-profile --check FILE [--base PROFILE]");
   cmd->footer(
-      "The section replaces the config's linux.seccomp (a container has one filter). Its\n"
-      "listenerMetadata names the policy ('policy=NAME'), so the agent serves the container\n"
-      "with the policy the rules were made for. Generate it on the host that runs the\n"
-      "containers: the rules depend on this kernel's features.\n\n"
-      "Example:\n"
-      "  extsys oci-profile --policy kernel-5.10 > seccomp.json\n"
-      "  jq --slurpfile s seccomp.json '.linux.seccomp = $s[0]' config.json > c && mv c "
-      "config.json");
+      "Without --base the section replaces the config's linux.seccomp and allows every\n"
+      "other call. --base PROFILE composes the rules into an existing seccomp profile\n"
+      "(podman's /usr/share/containers/seccomp.json, Docker's default, tools/containerd/\n"
+      "runtime-default.json): calls the base denies keep its answer, calls it allows\n"
+      "get extsys's (probes: the agent). --into merges the section into config.json in\n"
+      "place: numbers exact, everything else byte for byte, the file replaced atomically\n"
+      "(a Docker/podman-form base is resolved for that config's capabilities first).\n"
+      "--check validates a profile or config.json made by any tool (exact bit-63 values,\n"
+      "argument indexes, listenerPath, the base's rules with --base): run it after any\n"
+      "merge not made by --into; exit status 0 if it is fine, 1 with findings.\n"
+      "listenerMetadata names the policy ('policy=NAME'), so the agent serves the\n"
+      "container with the policy the rules were made for. Generate it on the host that\n"
+      "runs the containers: the rules depend on this kernel's features.\n\n"
+      "Examples:\n"
+      "  extsys oci-profile --policy kernel-5.10 --into bundle/config.json\n"
+      "  extsys oci-profile --base /usr/share/containers/seccomp.json > seccomp.json\n"
+      "  extsys oci-profile --check bundle/config.json");
   cmd->add_option("--policy", o.policy,
                   "policy NAME or FILE (the agent finds it by NAME, so a FILE must also be in "
                   "its policy directory); default: the built-in default")
@@ -177,13 +190,28 @@ CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& o) {
   cmd->footer(cmd->get_footer() +
               "\n\nExit status: 0; 2 for a usage error or a policy that is invalid, unusable "
               "or whose\nname cannot go into listenerMetadata; 1 if this kernel's features "
-              "cannot be learned.");
+              "cannot be learned,\nor --base/--into cannot be composed or merged (the config "
+              "is then unchanged).\n--check: 0 fine, 1 findings, 2 a file cannot be read.");
   cmd->add_flag("--no-cache", o.noCache,
                 "discover the kernel's features again instead of using the per-boot cache");
+  // issue 16: --base, --into, --check
+  cmd->add_option("--base", o.base,
+                  "compose into this seccomp profile (Docker/podman or OCI form) instead of "
+                  "allowing every other call")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--into", o.into,
+                  "merge into this config.json in place instead of printing")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--check", o.check,
+                  "check this profile or config.json instead of generating one")
+      ->check(CLI::ExistingFile)
+      ->excludes("--into");
   return cmd;
 }
 
 int ociProfileCommand(const OciProfileOptions& o) {
+  if (!o.check.empty())  // issue 16
+    return checkCommand(o.check, o.base);
   const std::string listenerPath = absolutePath(o.socket);
   if (sockaddr_un addr{}; listenerPath.size() >= sizeof addr.sun_path) {
     std::fprintf(stderr,
@@ -213,15 +241,31 @@ int ociProfileCommand(const OciProfileOptions& o) {
         "the agent looks policies up by NAME: '{}' must be in its policy "
         "directory (e.g. $EXTSYS_POLICY_DIR) as {}.toml",
         effective->name, effective->name);
-  auto profile = agent::makeOciProfile(*effective, po);
-  if (!profile) {
-    std::fprintf(stderr, "extsys: %s\n", profile.error().message().c_str());
+  // issue 16: --base, --into
+  std::optional<agent::ordered_json> config;
+  if (!o.into.empty()) {
+    auto c = readJsonFile(o.into);
+    if (!c) {
+      std::fprintf(stderr, "extsys: oci-profile: --into: %s\n", c.error().message().c_str());
+      return 1;
+    }
+    config = std::move(*c);
+  }
+  auto section = seccompSection(filter::buildRules(*effective), effective->name, po, o.base,
+                                config ? &*config : nullptr);
+  if (!section) {
+    std::fprintf(stderr, "extsys: oci-profile: %s\n", section.error().message().c_str());
     return 1;
   }
-  for (const auto& w : profile->warnings)
-    log::app().warn("{}", w);
+  if (config) {
+    if (auto st = mergeIntoConfig(o.into, *section); !st) {
+      std::fprintf(stderr, "extsys: oci-profile: --into: %s\n", st.error().message().c_str());
+      return 1;
+    }
+    return 0;
+  }
   const auto replace = nlohmann::json::error_handler_t::replace;
-  std::printf("%s\n", profile->seccomp.dump(2, ' ', false, replace).c_str());
+  std::printf("%s\n", section->dump(2, ' ', false, replace).c_str());
   return 0;
 }
 

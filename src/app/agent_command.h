@@ -36,6 +36,10 @@ struct OciProfileOptions {
   std::string policy;
   std::string socket = kDefaultAgentSocket;
   bool noCache = false;
+  // issue 16: compose, merge in place, check
+  std::string base;   // --base PROFILE.json
+  std::string into;   // --into config.json
+  std::string check;  // --check FILE
 };
 
 CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& options);

@@ -10,6 +10,9 @@
  *   probe_cases ordinary_calls       transcript of ordinary (non-probe) calls, exit 0
  *   probe_cases fd_report            sorted open fds on one line, exit 0
  *   probe_cases exit_code N          exit with status N
+ *   probe_cases errno_of NAME...     call bpf or perf_event_open with NULL arguments and
+ *                                    print "NAME errno=N" (the kernel: EFAULT/EINVAL; a
+ *                                    seccomp profile denying it: its errnoRet), exit 0
  *   probe_cases kill_self SIG        raise SIG (number or name) with SIG_DFL
  *   probe_cases daemon_probe FILE    detach, probe after 300 ms, write "ok\n"/"fail: ..\n"
  *   probe_cases orphan_probe FILE    print "ppid N"; a grandchild whose parent exits at once
@@ -415,9 +418,25 @@ static int cmd_orphan(const char *path) {
     _exit(0);
 }
 
+/* The errno of a call a seccomp profile may deny, made with arguments the
+ * kernel itself rejects without side effects. */
+static int cmd_errno_of(int n, char **names) {
+    for (int i = 0; i < n; i++) {
+        long nr = !strcmp(names[i], "bpf") ? SYS_bpf
+                  : !strcmp(names[i], "perf_event_open") ? SYS_perf_event_open : -1;
+        if (nr < 0)
+            return fprintf(stderr, "errno_of: unknown call %s\n", names[i]), 2;
+        errno = 0;
+        long rc = nr == SYS_bpf ? syscall(nr, 0L, 0L, 0L) : syscall(nr, 0L, 0L, -1L, -1L, 0L);
+        printf("%s errno=%d\n", names[i], rc < 0 ? errno : 0);
+    }
+    return 0;
+}
+
 static int usage(void) {
     fprintf(stderr, "usage: probe_cases list | run NAME... | ordinary_calls | fd_report |\n"
-                    "       exit_code N | kill_self SIG | daemon_probe PATHFILE | orphan_probe PATHFILE\n");
+                    "       exit_code N | kill_self SIG | daemon_probe PATHFILE | orphan_probe PATHFILE |\n"
+                    "       errno_of NAME...\n");
     return 2;
 }
 
@@ -446,6 +465,8 @@ int main(int argc, char **argv) {
         return cmd_fd_report();
     if (!strcmp(argv[1], "exit_code") && argc == 3)
         return (int)strtol(argv[2], NULL, 0);
+    if (!strcmp(argv[1], "errno_of") && argc >= 3)
+        return cmd_errno_of(argc - 2, argv + 2);
     if (!strcmp(argv[1], "kill_self") && argc == 3)
         return cmd_kill_self(argv[2]);
     init_have();

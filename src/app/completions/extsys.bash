@@ -50,7 +50,7 @@ _extsys()
             _extsys_policy_names "$extsys"
             return
             ;;
-        --audit | --log-file | --socket)
+        --audit | --log-file | --socket | --base | --into | --check)
             _filedir
             return
             ;;
@@ -126,7 +126,7 @@ _extsys()
                   --no-cache --sync-wakeup --threads --max-connections --max-fds'
             ;;
         oci-profile)
-            opts='--help --policy --socket --no-cache'
+            opts='--help --policy --socket --no-cache --base --into --check'
             ;;
         help)
             # `extsys help COMMAND [SUBCOMMAND]`

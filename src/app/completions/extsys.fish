@@ -140,6 +140,9 @@ complete -c extsys -n $ociprofile -s h -l help -d 'Print help and exit'
 complete -c extsys -n $ociprofile -l policy -r -F -a '(__extsys_policies)' -d 'Policy NAME or FILE'
 complete -c extsys -n $ociprofile -l socket -r -F -d "The agent's socket (listenerPath)"
 complete -c extsys -n $ociprofile -l no-cache -d "Discover the kernel's features again"
+complete -c extsys -n $ociprofile -l base -r -F -d 'Compose into this seccomp profile'
+complete -c extsys -n $ociprofile -l into -r -F -d 'Merge into this config.json in place'
+complete -c extsys -n $ociprofile -l check -r -F -d 'Check this profile or config.json'
 
 complete -c extsys -n '__extsys_command version' -s h -l help -d 'Print help and exit'
 complete -c extsys -n '__extsys_command help' -s h -l help -d 'Print help and exit'
