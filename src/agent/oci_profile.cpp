@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "kernel/abi/arch.h"
+
 namespace extsys::agent {
 namespace {
 
@@ -66,26 +68,13 @@ nlohmann::json ociRule(const filter::Rule& r) {
 }
 
 std::vector<std::string> ociArchitectures(bool includeCompat) {
-  switch (seccomp_arch_native()) {
-    case SCMP_ARCH_X86_64:
-      if (includeCompat)
-        return {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
-      return {"SCMP_ARCH_X86_64"};
-    case SCMP_ARCH_AARCH64:
-      if (includeCompat)
-        return {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
-      return {"SCMP_ARCH_AARCH64"};
-    case SCMP_ARCH_RISCV64:
-      return {"SCMP_ARCH_RISCV64"};
-    case SCMP_ARCH_PPC64LE:
-      return {"SCMP_ARCH_PPC64LE"};
-    case SCMP_ARCH_S390X:
-      if (includeCompat)
-        return {"SCMP_ARCH_S390X", "SCMP_ARCH_S390"};
-      return {"SCMP_ARCH_S390X"};
-    default:
-      return {};  // the runtime's native architecture only
-  }
+  const auto& arch = kernel::nativeArch();
+  std::vector<std::string> out{std::string(arch.ociArch)};
+  if (includeCompat)
+    for (const auto& c : arch.ociCompat)
+      if (!c.empty())
+        out.emplace_back(c);
+  return out;
 }
 
 Result<Profile> makeOciProfile(const filter::RuleSet& rules, const std::string& policyName,

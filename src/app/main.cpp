@@ -7,6 +7,7 @@
 
 #include "app/agent_command.h"
 #include "app/features_command.h"
+#include "app/matrix_command.h"
 #include "app/policy_command.h"
 #include "app/run_command.h"
 #include "app/usage.h"
@@ -38,6 +39,9 @@ int main(int argc, char** argv) {
   CLI::App* agentCmd = extsys::app::addAgentCommand(app, agent);
   extsys::app::OciProfileOptions ociProfile;
   CLI::App* ociProfileCmd = extsys::app::addOciProfileCommand(app, ociProfile);
+  // extsys matrix (issue 23)
+  extsys::app::MatrixOptions matrix;
+  CLI::App* matrixCmd = extsys::app::addMatrixCommand(app, matrix);
   CLI::App* versionCmd = app.add_subcommand("version", "Print the same as --version.");
   extsys::app::addHelpCommand(app);
 
@@ -66,6 +70,18 @@ int main(int argc, char** argv) {
     return extsys::app::ociProfileCommand(ociProfile);
   if (featuresCmd->parsed())
     return extsys::app::featuresCommand(features);
+  // extsys matrix (issue 23): COMMAND after `--` as for run.
+  if (matrixCmd->parsed()) {
+    std::vector<std::string> rest = matrixCmd->remaining();
+    if (!command.empty() && !rest.empty()) {
+      std::fprintf(stderr, "extsys: matrix: %s '%s' before '--' (see extsys matrix --help)\n",
+                   rest.front().starts_with("-") ? "unknown option" : "unexpected argument",
+                   rest.front().c_str());
+      return extsys::app::kExitUsage;
+    }
+    matrix.command = command.empty() ? rest : command;
+    return extsys::app::matrixCommand(std::move(matrix));
+  }
   if (runCmd->parsed()) {
     std::vector<std::string> rest = runCmd->remaining();
     if (!command.empty() && !rest.empty()) {

@@ -14,9 +14,11 @@
 #include "app/usage.h"
 #include "base/errno_name.h"
 #include "config.h"
+#include "filter/rules.h"
 #include "kernel/discovery/current_features.h"
 #include "kernel/features/features_json.h"
 #include "kernel/abi/flag_names.h"
+#include "policy/personas.h"
 
 namespace extsys::app {
 
@@ -103,17 +105,31 @@ void printEffective(const policy::Policy& p, const policy::EffectivePolicy& e,
                     decided.maxStructSize);
     }
   }
+  // The rule table drops what this architecture has no call for.
+  const auto& arch = kernel::nativeArch();
+  const std::vector<std::string> absent = filter::buildRules(e, arch).absent;
+  auto isAbsent = [&](const std::string& s) {
+    return std::find(absent.begin(), absent.end(), s) != absent.end();
+  };
   for (const auto& r : e.argRules)
-    std::printf("  BPF: %s %s -> %s  [%s] # %s\n", r.syscall.c_str(), describeChecks(r).c_str(),
-                errnoName(r.err), r.capability.c_str(), r.why.c_str());
-  if (!e.enosys.empty()) {
+    if (!isAbsent(r.syscall))
+      std::printf("  BPF: %s %s -> %s  [%s] # %s\n", r.syscall.c_str(), describeChecks(r).c_str(),
+                  errnoName(r.err), r.capability.c_str(), r.why.c_str());
+  if (std::any_of(e.enosys.begin(), e.enosys.end(), [&](const auto& s) { return !isAbsent(s); })) {
     std::printf("  BPF: ENOSYS for");
     for (const auto& s : e.enosys)
-      std::printf(" %s", s.c_str());
+      if (!isAbsent(s))
+        std::printf(" %s", s.c_str());
     std::printf("\n");
   }
   if (e.foreignAbisEnosys)
-    std::printf("  BPF: ENOSYS for every i386 and x32 call\n");
+    std::printf("  BPF: ENOSYS for every %s call\n", std::string(arch.compatAbis).c_str());
+  if (!absent.empty()) {
+    std::printf("  no rule (%s has no such call):", std::string(arch.name).c_str());
+    for (const auto& s : absent)
+      std::printf(" %s", s.c_str());
+    std::printf("\n");
+  }
   for (const auto& n : e.notes)
     std::printf("  note: %s\n", n.c_str());
   if (e.mode == policy::EnforceMode::Cooperative &&
@@ -202,6 +218,8 @@ int printPolicyNames() {
   std::vector<std::string> all;
   for (const auto& dir : policySearchDirs())
     (void)policyNamesIn(dir.path, all);
+  for (const auto& v : policy::listedPersonas())
+    all.push_back(policy::personaName(v));
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   for (const auto& n : all)
@@ -214,8 +232,17 @@ int printPolicyNames() {
 int policyListCommand(const PolicyOptions& o) {
   if (o.names)
     return printPolicyNames();
-  std::printf("Where `--policy NAME` looks for NAME.toml, first match wins:\n");
+  std::printf("Built-in personas: kernel-X.Y for every release %s-%s, no file. Listed: the\n"
+              "releases where the version table changes something (the others behave like\n"
+              "the one listed before them):\n",
+              policy::personaLabel(policy::kOldestPersona).c_str(),
+              policy::personaLabel(policy::kNewestPersona).c_str());
   std::map<std::string, std::string> seen;  // name -> the directory it is taken from
+  for (const auto& v : policy::listedPersonas()) {
+    const policy::Policy p = policy::personaPolicy(v);
+    std::printf("  %-20s %s\n", p.name.c_str(), p.description.c_str());
+  }
+  std::printf("\nWhere `--policy NAME` looks for NAME.toml, first match wins:\n");
   for (const auto& dir : policySearchDirs()) {
     std::printf("\n%s  (%s)", dir.path.c_str(), dir.origin.c_str());
     std::vector<std::string> names;
@@ -229,7 +256,9 @@ int policyListCommand(const PolicyOptions& o) {
     for (const auto& n : names) {
       auto p = loadFoundPolicy(dir.path, dir.path + "/" + n + ".toml");
       std::string what = p ? p->description : "INVALID: " + p.error().message();
-      if (auto it = seen.find(n); it != seen.end())
+      if (policy::parsePersonaName(n))
+        what = "(not used: built-in persona) " + what;
+      else if (auto it = seen.find(n); it != seen.end())
         what = "(not used: " + it->second + " has it first) " + what;
       else
         seen.emplace(n, dir.path);

@@ -12,6 +12,7 @@
 
 #include "base/files.h"
 #include "config.h"
+#include "policy/personas.h"
 #include "policy/toml_loader.h"
 
 namespace extsys::app {
@@ -80,6 +81,13 @@ Result<policy::Policy> loadPolicyArg(const std::string& arg) {
     return policy::defaultPolicy();
   if (arg.find('/') != std::string::npos || arg.ends_with(".toml"))
     return policy::loadPolicyFile(arg);
+  // kernel-X.Y: a built-in persona, derived from the version table; no file
+  // of that name is looked for (policy list marks one as not used).
+  if (auto v = policy::parsePersonaName(arg))
+    return policy::personaPolicy(*v);
+  if (arg.starts_with("kernel-"))
+    return Error(ENOENT, "policy '" + arg + "': not a kernel release extsys has a persona for "
+                         "(kernel-X.Y for X.Y in " + policy::knownPersonaReleases() + ")");
   std::string tried;
   for (const auto& dir : policySearchDirs()) {
     const std::string path = dir.path + "/" + arg + ".toml";

@@ -32,8 +32,9 @@ std::vector<PolicyDir> policySearchDirs();
 [[nodiscard]] Result<policy::Policy> loadFoundPolicy(const std::string& dir,
                                                      const std::string& path);
 
-// A path (contains '/' or ends in .toml) or a NAME searched in those
-// directories; empty: the built-in default. Errors: "PATH: message" for a
+// A path (contains '/' or ends in .toml), a built-in persona kernel-X.Y
+// (policy/personas.h), or a NAME searched in those directories; empty: the
+// built-in default. Errors: "PATH: message" for a
 // file that is no regular file, too large or refused, "FILE:LINE:COL: ..."
 // for one that does not parse.
 [[nodiscard]] Result<policy::Policy> loadPolicyArg(const std::string& arg);

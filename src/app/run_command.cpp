@@ -176,6 +176,10 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
                   "less - full (default), ptrace-only or none (see below); overrides the "
                   "policy's containment key")
       ->check(CLI::IsMember({"full", "ptrace-only", "none"}));
+  run->add_flag("--audit-hidden", o.auditHidden,
+                "with --audit: also record the probes and calls of the syscalls the policy "
+                "hides (ENOSYS), by having the supervisor answer them instead of the filter "
+                "(cooperative policies; extsys matrix uses it)");
   run->add_flag("--no-cache", o.noCache,
                "discover the kernel's features again instead of using the per-boot cache");
   addSupervisorFlags(run, o.supervisor, "at once");
@@ -187,7 +191,7 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
 
 std::vector<std::string> splitCommand(int& argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "run") {
+    if (std::string_view(argv[i]) == "run" || std::string_view(argv[i]) == "matrix") {
       for (int j = i + 1; j < argc; ++j)
         if (std::string_view(argv[j]) == "--") {
           std::vector<std::string> command(argv + j + 1, argv + argc);
@@ -256,7 +260,9 @@ int runCommand(RunOptions o) {
   spec.argv = o.command;
   spec.nested = o.nested == "passthrough" ? launcher::NestedMode::Passthrough
                                           : launcher::NestedMode::Fail;
-  const filter::RuleSet rules = filter::buildRules(*effective);
+  filter::RuleSet rules = filter::buildRules(*effective);
+  if (o.auditHidden && !o.audit.empty())
+    filter::notifyHidden(rules, *effective);
   // A strict policy whose filter notifies nothing needs no supervisor: no
   // process of extsys stays, so there is none to attack either.
   spec.supervised = rules.notifies() || effective->mode != policy::EnforceMode::Strict;

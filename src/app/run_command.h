@@ -24,13 +24,14 @@ struct RunOptions {
   std::string containment;  // "" = the policy's (strict only)
   SupervisorFlags supervisor;
   bool noCache = false;
+  bool auditHidden = false;  // --audit-hidden (filter::buildRules)
   std::vector<std::string> command;
 };
 
 // Registers `run` on the app; the options are filled in by parsing.
 CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
 
-// `extsys ... run [OPTIONS] -- PROGRAM ARGS`: removes `-- PROGRAM ARGS` from
+// `extsys ... run [OPTIONS] -- PROGRAM ARGS` (or matrix): removes `-- PROGRAM ARGS` from
 // argv (CLI11 2.1 mishandles `--` in prefix commands) and returns them.
 std::vector<std::string> splitCommand(int& argc, char** argv);
 

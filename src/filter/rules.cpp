@@ -109,17 +109,38 @@ bool ArgCondition::holds(const uint64_t (&args)[6]) const {
   return false;
 }
 
+void notifyHidden(RuleSet& rules, const policy::EffectivePolicy& p) {
+  if (p.mode != policy::EnforceMode::Cooperative)
+    return;
+  for (Rule& r : rules.rules) {
+    const auto id = kernel::syscallByName(r.syscall);
+    if (id && p.of(*id).call == CallMode::Hide && r.conditions.empty() &&
+        r.action == Action::fail(ENOSYS))
+      r.action = Action::notify();
+  }
+}
+
 bool RuleSet::notifies() const {
   return std::any_of(rules.begin(), rules.end(),
                      [](const Rule& r) { return r.action.kind == ActionKind::Notify; });
 }
 
-RuleSet buildRules(const policy::EffectivePolicy& p) {
+RuleSet buildRules(const policy::EffectivePolicy& p, const kernel::ArchDesc& arch) {
   RuleSet s;
   s.defaultAction = Action::allow();
   s.foreignAbi = p.foreignAbisEnosys ? Action::fail(ENOSYS) : Action::allow();
   addDescribedSyscalls(p, s.rules);
   addHiddenAndRegisterRules(p, s.rules);
+  // Calls this architecture does not have: nothing to filter.
+  std::vector<Rule> kept;
+  for (auto& r : s.rules) {
+    if (kernel::archHas(arch, r.syscall))
+      kept.push_back(std::move(r));
+    else if (!contains(s.absent, r.syscall))
+      s.absent.push_back(r.syscall);
+  }
+  s.rules = std::move(kept);
+  std::sort(s.absent.begin(), s.absent.end());
   return s;
 }
 

@@ -23,12 +23,20 @@
 // So a syscall either has one rule without conditions, or rules that all
 // share one action: no two rules of a syscall ever disagree (the routes of
 // one syscall come from one restricted syscall, or are all EPERM).
+//
+// A rule for a syscall the architecture does not have (open, creat, mknod...
+// on aarch64 and riscv64: kernel/abi/arch.h) is dropped, not an error: no
+// program can make that call there, and the call it makes instead (openat)
+// has its own rule. The dropped names are kept in RuleSet::absent, so that
+// `extsys policy check` can say so. A name no architecture knows is still an
+// error when the filter is built.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "kernel/abi/arch.h"
 #include "policy/policy.h"
 
 namespace extsys::filter {
@@ -76,17 +84,29 @@ struct Rule {
 struct RuleSet {
   // Native-ABI calls no rule matches.
   Action defaultAction = Action::allow();
-  // Calls of the foreign ABIs (i386 and x32 on x86_64): they cannot carry
+  // Calls of the foreign ABIs (i386 and x32 on x86_64, AArch32 on aarch64:
+  // kernel::ArchDesc::compatAbis): they cannot carry
   // bit 63 in a 32-bit size argument, so they are allowed untouched, unless
   // a strict policy closes them (ENOSYS).
   Action foreignAbi = Action::allow();
   std::vector<Rule> rules;  // in this order
+  // Syscalls the policy has rules for that this architecture lacks (sorted,
+  // each once): their rules were dropped.
+  std::vector<std::string> absent;
 
   // Whether any rule notifies: if none, nothing needs a supervisor.
   bool notifies() const;
 };
 
-// The complete table for a policy. Pure: no system call, no libseccomp.
-[[nodiscard]] RuleSet buildRules(const policy::EffectivePolicy& p);
+// The complete table for a policy on an architecture (the native one unless
+// a test asks for another). Pure: no system call, no libseccomp.
+[[nodiscard]] RuleSet buildRules(const policy::EffectivePolicy& p,
+                                 const kernel::ArchDesc& arch = kernel::nativeArch());
+
+// `extsys run --audit-hidden` (cooperative policies only; a strict one is
+// left as it is): the described syscalls the policy hides are notified
+// instead of failed in BPF. The supervisor answers them ENOSYS all the
+// same, and its audit log records them.
+void notifyHidden(RuleSet& rules, const policy::EffectivePolicy& p);
 
 }  // namespace extsys::filter

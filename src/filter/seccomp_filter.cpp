@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "base/unique_fd.h"
-#include "kernel/abi/syscalls.h"
+#include "kernel/abi/arch.h"
 
 namespace extsys::filter {
 namespace {
@@ -37,10 +37,22 @@ scmp_compare seccompOp(CmpOp op) {
   return _SCMP_CMP_MIN;
 }
 
-Status addRule(Ctx& ctx, const Rule& r) {
-  const int nr = kernel::nativeSyscallNr(r.syscall);
+Status addRule(Ctx& ctx, const Rule& r, const kernel::ArchDesc& arch) {
+  int nr = kernel::syscallNr(arch, r.syscall);
   if (nr < 0)
-    return Error(ENOSYS, "libseccomp does not know syscall '" + r.syscall + "'");
+    return Error(ENOSYS, "libseccomp does not know syscall '" + r.syscall + "' on " +
+                             std::string(arch.name));
+  if (arch.auditArch != seccomp_arch_native()) {
+    // libseccomp reads a rule's number in the native numbering and
+    // translates it by name for each architecture of the filter: another
+    // architecture's program is given the native number, and a name the
+    // native table does not know (a syscall newer than libseccomp) cannot
+    // be rendered for another architecture.
+    nr = seccomp_syscall_resolve_name(r.syscall.c_str());
+    if (nr < 0)
+      return Error(ENOSYS, "libseccomp cannot render syscall '" + r.syscall + "' for " +
+                               std::string(arch.name) + " on this host (its table lacks it)");
+  }
   // 64-bit compares: libseccomp tests the high and the low word, and skips
   // a word whose mask is 0 (a 32-bit equality tests the low word only).
   // SCMP_CMP_NE takes the value in datum_a.
@@ -59,10 +71,17 @@ Status addRule(Ctx& ctx, const Rule& r) {
   return okStatus();
 }
 
-Result<Ctx> buildCtx(const RuleSet& rules) {
+Result<Ctx> buildCtx(const RuleSet& rules, const kernel::ArchDesc& arch) {
   Ctx ctx(seccomp_init(seccompAction(rules.defaultAction)));
   if (!ctx)
     return Error(ENOMEM, "seccomp_init failed");
+  if (arch.auditArch != seccomp_arch_native()) {
+    // Another architecture's program: its arch instead of the native one.
+    if (int rc = seccomp_arch_add(ctx.get(), arch.auditArch); rc < 0)
+      return Error::fromErrno(-rc, "seccomp_arch_add(" + std::string(arch.name) + ")");
+    if (int rc = seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE); rc < 0)
+      return Error::fromErrno(-rc, "seccomp_arch_remove(native)");
+  }
   const uint32_t foreignAbi = seccompAction(rules.foreignAbi);
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, foreignAbi); rc < 0)
     return Error::fromErrno(-rc, "seccomp_attr_set(ACT_BADARCH)");
@@ -70,13 +89,14 @@ Result<Ctx> buildCtx(const RuleSet& rules) {
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); rc < 0)
     return Error::fromErrno(-rc, "seccomp_attr_set(CTL_NNP)");
   for (const auto& r : rules.rules)
-    if (auto st = addRule(ctx, r); !st)
+    if (auto st = addRule(ctx, r, arch); !st)
       return std::move(st).error();
   return ctx;
 }
 
-Result<std::string> exportTo(const RuleSet& rules, int (*exporter)(const scmp_filter_ctx, int)) {
-  auto ctx = buildCtx(rules);
+Result<std::string> exportTo(const RuleSet& rules, const kernel::ArchDesc& arch,
+                             int (*exporter)(const scmp_filter_ctx, int)) {
+  auto ctx = buildCtx(rules, arch);
   if (!ctx)
     return std::move(ctx).error();
   UniqueFd mem(memfd_create("extsys-filter", MFD_CLOEXEC));
@@ -100,8 +120,8 @@ Result<std::string> exportTo(const RuleSet& rules, int (*exporter)(const scmp_fi
 
 }  // namespace
 
-Result<BpfProgram> buildFilter(const RuleSet& rules) {
-  auto bytes = exportTo(rules, seccomp_export_bpf);
+Result<BpfProgram> buildFilter(const RuleSet& rules, const kernel::ArchDesc& arch) {
+  auto bytes = exportTo(rules, arch, seccomp_export_bpf);
   if (!bytes)
     return std::move(bytes).error();
   if (bytes->empty() || bytes->size() % sizeof(sock_filter) != 0)
@@ -119,12 +139,16 @@ Result<BpfProgram> buildFilter(const RuleSet& rules) {
   return prog;
 }
 
-Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p) {
-  return buildFilter(buildRules(p));
+Result<BpfProgram> buildFilter(const policy::EffectivePolicy& p, const kernel::ArchDesc& arch) {
+  return buildFilter(buildRules(p, arch), arch);
 }
 
-Result<std::string> filterPfc(const RuleSet& rules) { return exportTo(rules, seccomp_export_pfc); }
+Result<std::string> filterPfc(const RuleSet& rules, const kernel::ArchDesc& arch) {
+  return exportTo(rules, arch, seccomp_export_pfc);
+}
 
-Result<std::string> filterPfc(const policy::EffectivePolicy& p) { return filterPfc(buildRules(p)); }
+Result<std::string> filterPfc(const policy::EffectivePolicy& p, const kernel::ArchDesc& arch) {
+  return filterPfc(buildRules(p, arch), arch);
+}
 
 }  // namespace extsys::filter

@@ -78,7 +78,18 @@ kernel::KernelFeatures personaView(const kernel::KernelFeatures& k, kernel::Kern
 // the persona's kernel accepts, as the answer reports it (flag fields with
 // their always-reported bits; a copied field as its source, as the RFC
 // answer does: the kernel itself still refuses what it refuses).
-void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscall& decided) {
+// The always-reported bits of a field, as a persona's kernel has them:
+// clone3's legacy flags lack CLONE_NEWTIME before 5.6, which its clone3
+// rejected; every other field's are constant.
+uint64_t alwaysBits(SyscallId id, size_t field, std::optional<kernel::KernelVersion> persona) {
+  const kernel::FieldDesc& fd = kernel::describe(id).fields[field];
+  if (persona && id == SyscallId::Clone3 && fd.name == "flags")
+    return fd.value & kernel::cloneLegacyFlags(*persona);
+  return fd.value;
+}
+
+void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscall& decided,
+                  std::optional<kernel::KernelVersion> persona = std::nullopt) {
   const kernel::SyscallDesc& d = kernel::describe(id);
   if (!d.readsStruct)
     return;  // the kernel only writes the struct: nothing in it to restrict
@@ -86,9 +97,9 @@ void personaAllow(const kernel::KernelFeatures& t, SyscallId id, EffectiveSyscal
   for (size_t f = 0; f < d.fields.size(); ++f) {
     const kernel::FieldDesc& fd = d.fields[f];
     if (fd.role == kernel::FieldRole::Mask)
-      decided.allow[f] = fd.value | s.fields[f];
+      decided.allow[f] = alwaysBits(id, f, persona) | s.fields[f];
     else if (fd.role == kernel::FieldRole::CopyOf)
-      decided.allow[f] = d.fields[fd.value].value | s.fields[fd.value];
+      decided.allow[f] = alwaysBits(id, fd.value, persona) | s.fields[fd.value];
   }
   for (size_t a = 0; a < d.args.size(); ++a)
     if (!d.args[a].fixedMask)
@@ -154,7 +165,7 @@ Result<EffectivePolicy> makeEffective(const Policy& p, const kernel::KernelFeatu
       decided.probe = written.probe.value_or(ProbeMode::Emulate);
       decided.call = written.call.value_or(p.persona ? CallMode::Restrict : CallMode::Allow);
       if (p.persona) {
-        personaAllow(presented, d.id, decided);
+        personaAllow(presented, d.id, decided, p.persona);
         if (!written.call && !restrictsKernel(k, d.id, decided, written))
           decided.call = CallMode::Allow;  // the persona accepts all this kernel does: no cost
       }

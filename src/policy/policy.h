@@ -124,7 +124,7 @@ struct EffectivePolicy {
   kernel::ProbeAnswers answers;      // what an emulated probe receives
   std::vector<ArgRule> argRules;     // strict: legacy fallbacks checked in BPF
   std::vector<std::string> enosys;   // more syscalls answered ENOSYS in BPF
-  bool foreignAbisEnosys = false;    // strict: i386 and x32 calls get ENOSYS
+  bool foreignAbisEnosys = false;    // strict: the compat ABIs (i386, x32, AArch32...) get ENOSYS
   ContainmentFloor containment = ContainmentFloor::Full;  // strict: see ContainmentFloor
   std::vector<std::string> notes;    // how strict mode translated the policy
 

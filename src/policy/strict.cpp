@@ -18,7 +18,8 @@ using S = Shape;
 
 constexpr uint64_t kAll = ~0ULL;
 
-// clone(2) carries the exit signal in its low byte: never a flag.
+// clone(2) carries the exit signal in its low byte: never a flag. Its flags
+// are the first argument, the second on s390x (kernel/abi/arch.h).
 constexpr uint64_t kCloneFlagBits = kCloneLegacyFlags & ~kCsignal;
 
 // Every syscall that reaches each capability. A mode is a umode_t and the
@@ -63,7 +64,7 @@ constexpr Route kRoutes[] = {
 
     // ---- clone flags: clone3's are in memory (hidden); glibc falls back to
     // clone(2). clone reads lower_32_bits(flags): bits 8-31 are exact.
-    {C::CloneFlags, "clone", S::Bits, 0, kCloneFlagBits, 0, ErrnoFrom::Policy, Arches::All,
+    {C::CloneFlags, "clone", S::Bits, kernel::nativeArch().cloneFlagsArg, kCloneFlagBits, 0, ErrnoFrom::Policy, Arches::All,
      "clone3 restricted: the same flags"},
     {C::CloneFlags, "unshare", S::Bits, 0, kUnshareFlags, 0, ErrnoFrom::Policy, Arches::All,
      "clone3 restricted: the same namespace flags"},
@@ -176,8 +177,6 @@ Forbidden forbid(uint64_t bits, int err) { return {bits != 0, bits, err}; }
 void emit(const Route& r, const Forbidden& f, EffectivePolicy& e) {
   if (!f.on)
     return;
-  if (r.arches == Arches::LegacyOnly && kernel::nativeSyscallNr(r.syscall) < 0)
-    return;  // this architecture never had the call
   const bool meets = (f.bits & r.within) != 0;
   ArgRule rule{std::string(r.syscall), {}, r.err == ErrnoFrom::Eperm ? EPERM : f.err,
                name(r.capability), std::string(r.why)};
@@ -320,7 +319,8 @@ void closeSideDoors(EffectivePolicy& e) {
     always[static_cast<size_t>(c)] = {true, kAll, EPERM};
   emitAll(always, e);
   e.foreignAbisEnosys = true;
-  e.notes.push_back("io_uring and the i386/x32 ABIs are closed (ENOSYS): their calls would "
+  e.notes.push_back("io_uring and the " + std::string(kernel::nativeArch().compatAbis) +
+                    " ABIs are closed (ENOSYS): their calls would "
                     "bypass these rules; TIOCSTI/TIOCLINUX and setting another process's "
                     "resource limits are refused (EPERM)");
 }

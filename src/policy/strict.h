@@ -64,8 +64,8 @@ enum class ErrnoFrom : uint8_t {
 enum class Arches : uint8_t {
   All,
   // x86_64's old calls (open, creat, chmod, mknod): the asm-generic
-  // architectures (arm64, riscv64) never had them. Dropped, not an error,
-  // where the architecture's libseccomp cannot resolve the name.
+  // architectures (arm64, riscv64) never had them. The rule table drops
+  // them there (filter::buildRules(p, arch), RuleSet::absent), not an error.
   LegacyOnly,
 };
 

@@ -13,6 +13,7 @@
 
 #include "base/files.h"
 #include "kernel/abi/flag_names.h"
+#include "policy/personas.h"
 
 namespace extsys::policy {
 namespace {
@@ -122,25 +123,8 @@ private:
     return *v;
   }
 
-  // Mainline releases from kOldestPersona to kNewestPersona: every series
-  // ends at its last minor (3.19, 4.20, 5.19, 6.19), so "5.99" is no kernel.
-  static constexpr int kLastMinor[] = {19, 20, 19, 19};  // of 3.x, 4.x, 5.x, 6.x
-  static int lastMinor(int major) {
-    if (major == kNewestPersona.major)
-      return kNewestPersona.minor;
-    const int i = major - 3;
-    return i >= 0 && i < static_cast<int>(std::size(kLastMinor)) ? kLastMinor[i] : -1;
-  }
-  static bool knownRelease(kernel::KernelVersion v) {
-    return v >= kOldestPersona && v <= kNewestPersona && v.minor <= lastMinor(v.major);
-  }
-  static std::string knownReleases() {
-    std::string out;
-    for (int major = kOldestPersona.major; major <= kNewestPersona.major; ++major)
-      out += (out.empty() ? "" : ", ") + std::to_string(major) + ".0-" + std::to_string(major) +
-             "." + std::to_string(lastMinor(major));
-    return out;
-  }
+  static bool knownRelease(kernel::KernelVersion v) { return knownPersonaRelease(v); }
+  static std::string knownReleases() { return knownPersonaReleases(); }
 
   std::vector<std::string> hideList(const toml::node& n, const toml::key& k) {
     const toml::array* a = n.as_array();
@@ -153,7 +137,9 @@ private:
       const std::string name = *e.value<std::string>();
       if (kernel::syscallByName(name))
         fail(e, "hide: use [" + name + "] call = \"hide\" for " + name);
-      if (kernel::nativeSyscallNr(name) < 0)
+      // A syscall this architecture lacks (open on aarch64) is accepted, so
+      // that one policy serves every architecture: its rule is dropped.
+      if (!kernel::syscallKnown(name))
         fail(e, "hide: unknown syscall '" + name + "'");
       out.push_back(name);
     }

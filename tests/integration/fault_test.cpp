@@ -93,7 +93,11 @@ TEST(SupervisorDeath, BlockedProbesReturnEnosysWithinASecond) {
   EXPECT_NE(r.out.find("noop=0 enosys=32 other=0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("later_probe=ENOSYS"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ordinary_open=ok"), std::string::npos) << r.out;
-  EXPECT_LT(secs, 1.0) << "every blocked probe returns within a second of the kill";
+  // A second on real hardware; EXTSYS_TEST_TIME_SCALE stretches it under
+  // emulation (the qemu guests), where the program's own exit after the
+  // probes return is slow too.
+  EXPECT_LT(secs, 1.0 * timeScale())
+      << "every blocked probe returns within a second of the kill (x EXTSYS_TEST_TIME_SCALE)";
   std::cout << r.out << "returned " << secs * 1000 << " ms after SIGKILL\n";
 }
 

@@ -172,7 +172,7 @@ TEST(Features, DiscoveryUnderAFilterIsNeverCached) {
   const std::string xdg = tmpl;
   ASSERT_EQ(chown(xdg.c_str(), 65534, 65534), 0);
   const std::vector<std::string> env = {"XDG_RUNTIME_DIR=" + xdg};
-  const std::string persona = binary("OCI_POLICIES") + std::string("/kernel-5.10.toml");
+  const std::string persona = binary("OCI_POLICIES") + std::string("/persona-example.toml");
   RunResult inner = run({{binary("EXTSYS"), "run", "--no-cache", "--policy", persona, "--",
                           binary("EXTSYS"), "features", "--json"},
                          env, 60, asNobody});

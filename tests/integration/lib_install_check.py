@@ -64,7 +64,7 @@ def main():
             fails.append("pkg-config: " + flags.stderr + sflags.stderr)
             print("\n".join(fails))
             return 1
-        example = os.path.join(src, "examples", "openat2_cached.c")
+        example = os.path.join(src, "tools", "examples", "openat2_cached.c")
         dyn, stat = os.path.join(dest, "ex-dyn"), os.path.join(dest, "ex-static")
         r = run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", dyn, example]
                 + flags.stdout.split())

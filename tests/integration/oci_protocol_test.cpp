@@ -205,9 +205,23 @@ std::string runtimePfc(const json& s) {
   return out;
 }
 
+// The native architecture as libseccomp and OCI profiles name it, and how
+// many architectures a profile lists when the compat ABIs stay open.
+#if defined(__x86_64__)
+constexpr const char* kPfcArch = "x86_64";
+constexpr const char* kOciArch = "SCMP_ARCH_X86_64";
+constexpr size_t kArchesWithCompat = 3;  // + SCMP_ARCH_X86, SCMP_ARCH_X32
+#elif defined(__aarch64__)
+constexpr const char* kPfcArch = "aarch64";
+constexpr const char* kOciArch = "SCMP_ARCH_AARCH64";
+constexpr size_t kArchesWithCompat = 2;  // + SCMP_ARCH_ARM
+#else
+#error "oci_protocol_test: this architecture's libseccomp and OCI names"
+#endif
+
 // The native architecture's block of a PFC dump.
 std::string nativeBlock(const std::string& pfc) {
-  const std::string head = "# filter for arch x86_64 ";
+  const std::string head = std::string("# filter for arch ") + kPfcArch + " ";
   size_t b = pfc.find(head);
   if (b == std::string::npos)
     return "(no native block)\n" + pfc;
@@ -228,9 +242,6 @@ std::vector<std::string> policyFiles() {
 }
 
 TEST(OciProfile, RuntimeBuildsTheSameNativeFilterAsExtsysRunForEveryPolicy) {
-#if !defined(__x86_64__)
-  GTEST_SKIP() << "the PFC comparison is written for x86_64";
-#endif
   auto features = kernel::currentKernelFeatures(kernel::CacheMode::Use, "oci-test");
   ASSERT_TRUE(features) << features.error().message();
   std::vector<std::pair<std::string, policy::Policy>> policies{
@@ -254,7 +265,9 @@ TEST(OciProfile, RuntimeBuildsTheSameNativeFilterAsExtsysRunForEveryPolicy) {
     const bool notifies = profile->seccomp.dump().find("SCMP_ACT_NOTIFY") != std::string::npos;
     EXPECT_EQ(profile->seccomp.contains("listenerPath"), notifies) << name;
     EXPECT_EQ(profile->seccomp["defaultAction"], "SCMP_ACT_ALLOW");
-    EXPECT_EQ(profile->seccomp["architectures"].size(), eff->foreignAbisEnosys ? 1u : 3u) << name;
+    EXPECT_EQ(profile->seccomp["architectures"].size(), eff->foreignAbisEnosys ? 1u : kArchesWithCompat)
+        << name;
+    EXPECT_EQ(profile->seccomp["architectures"][0], kOciArch) << name;
   }
 }
 
@@ -293,7 +306,7 @@ TEST(OciProfile, CommandPrintsNotifyRulesOnBit63AndTheHideRules) {
   // Everything is decided in BPF (the probes of the syscalls it does not
   // restrict pass through to the kernel): no agent is needed.
   EXPECT_FALSE(s.contains("listenerPath"));
-  EXPECT_EQ(s["architectures"], json{"SCMP_ARCH_X86_64"});
+  EXPECT_EQ(s["architectures"], json{kOciArch});
   for (const auto& rule : s["syscalls"]) {
     if (rule["names"] == json{"clone3"} || rule["names"] == json{"openat2"}) {
       EXPECT_EQ(rule["action"], "SCMP_ACT_ERRNO") << rule.dump();

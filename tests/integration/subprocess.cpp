@@ -30,7 +30,7 @@ std::string RunResult::describe() const {
   return s + "\n--- stdout:\n" + out + "\n--- stderr:\n" + err;
 }
 
-static double now() {
+static double monotonicNow() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
@@ -106,9 +106,9 @@ RunResult run(const RunSpec& spec) {
   RunResult r;
   int fds[2];
   r.pid = startChild(spec, fds);
-  const double deadline = now() + spec.timeoutSec * timeScale();
+  const double deadline = monotonicNow() + spec.timeoutSec * timeScale();
   for (;;) {
-    int left = static_cast<int>((deadline - now()) * 1000);
+    int left = static_cast<int>((deadline - monotonicNow()) * 1000);
     if (left <= 0) {
       r.timedOut = true;
       kill(r.pid, SIGKILL);
@@ -139,20 +139,20 @@ Spawned::~Spawned() {
 bool Spawned::pump(int timeoutMs) { return readSome(fds_, r_, timeoutMs); }
 
 size_t Spawned::waitForOut(const std::string& text, double seconds, size_t from) {
-  const double deadline = now() + seconds * timeScale();
+  const double deadline = monotonicNow() + seconds * timeScale();
   for (;;) {
     if (size_t at = r_.out.find(text, from); at != std::string::npos)
       return at;
-    int left = static_cast<int>((deadline - now()) * 1000);
+    int left = static_cast<int>((deadline - monotonicNow()) * 1000);
     if (left <= 0 || !pump(left))
       return r_.out.find(text, from);
   }
 }
 
 RunResult Spawned::finish() {
-  const double deadline = now() + spec_.timeoutSec * timeScale();
+  const double deadline = monotonicNow() + spec_.timeoutSec * timeScale();
   for (;;) {
-    int left = static_cast<int>((deadline - now()) * 1000);
+    int left = static_cast<int>((deadline - monotonicNow()) * 1000);
     if (left <= 0) {
       r_.timedOut = true;
       kill(r_.pid, SIGKILL);

@@ -10,10 +10,12 @@
  *                                     (EXTSYS_DENY_ERRNO), E2BIG for a larger clone3: 0 / 1
  *   policy_cases race SECONDS clone3|openat2   flip a forbidden value under the call: 0 / 1
  *   policy_cases race-legacy SECONDS  clone(2) / unshare(2) with CLONE_NEWUSER: 0 / 1
- *   policy_cases sidedoors            io_uring_setup, i386 int $0x80, x32 (each in a child);
- *                                     EXTSYS_EXPECT_SIDEDOORS=closed: exit 0 only if all three
+ *   policy_cases sidedoors            io_uring_setup and the compat ABIs: i386 int $0x80 and
+ *                                     x32 on x86_64, an AArch32 program on aarch64 (each in a
+ *                                     child); EXTSYS_EXPECT_SIDEDOORS=closed: exit 0 only if all
  *                                     are closed: ENOSYS, or for i386 a SIGSEGV (int $0x80
- *                                     faults when IA-32 emulation is off: no syscall ran)
+ *                                     faults when IA-32 emulation is off: no syscall ran), for
+ *                                     AArch32 ENOEXEC (the kernel runs no 32-bit programs)
  *   policy_cases legacy               transcript of legacy calls, exit 0
  *   policy_cases undumpable           PR_SET_DUMPABLE 0, then openat2(".", O_DIRECTORY): prints
  *                                     "openat2 -> ok" or "openat2 -> ENAME", exit 0
@@ -22,7 +24,8 @@
  * Lines of use-told/use-more: "ok|FAIL|skip SYSCALL FIELD NAME -> RESULT", "note ...", then
  * "summary ok=N fail=N skip=N".  Usage errors exit 2.
  * Environment: EXTSYS_PROBE_ERRNO (134), EXTSYS_DENY_ERRNO (EINVAL), EXTSYS_EXPECT_SIDEDOORS.
- * Every syscall under test is made with raw syscall(); constants are the x86_64 raw values.
+ * Every syscall under test is made with raw syscall(); constants are the kernel's raw values
+ * for the architecture built for (policy_cases.h).
  */
 #include "policy_cases.h"
 

@@ -1,6 +1,7 @@
 /*
- * policy_cases.h - what the parts of policy_cases share: constants (raw
- * x86_64 values), what the probes answered, the result lines and the
+ * policy_cases.h - what the parts of policy_cases share: constants (the
+ * kernel's raw values; open flags per architecture in open_flags.h), what
+ * the probes answered, the result lines and the
  * helpers for processes (policy_common.c). The commands are in
  * policy_use.c (told, use-told, use-more), policy_race.c (race,
  * race-legacy) and policy_legacy.c (sidedoors, legacy); main() in
@@ -55,12 +56,12 @@
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
-/* raw asm-generic open flags: glibc defines O_LARGEFILE as 0 on x86_64 */
+/* raw open flags (the four an architecture may renumber: open_flags.h) */
+#include "open_flags.h"
 #define X_O_RDONLY 0x0ULL
 #define X_O_WRONLY 0x1ULL
 #define X_O_RDWR 0x2ULL
 #define X_O_CREAT 0x40ULL
-#define X_O_DIRECTORY 0x10000ULL
 #define X_O_CLOEXEC 0x80000ULL
 #define X_O_TMPFILE 0x400000ULL      /* __O_TMPFILE */
 #define X_RESOLVE_CACHED 0x20ULL
@@ -77,7 +78,7 @@
 #define X_MS_REMOUNT 0x20UL
 #define X_MS_BIND 0x1000UL
 /* everything extsys knows (use-more): src/kernel/features/VERSIONS.md, 'Bits extsys knows' */
-#define KNOWN_OFLAGS (0x7fffc3ULL | (1ULL << 32))   /* + OPENAT2_REGULAR (7.2) */
+#define KNOWN_OFLAGS (X_VALID_OPEN_FLAGS | (1ULL << 32))   /* + OPENAT2_REGULAR (7.2) */
 #define KNOWN_RESOLVE 0x3fULL
 #define KNOWN_CFLAGS (0x3fULL << 32)                /* clone3-only bits 32..37 */
 #define KNOWN_MATTRS 0x3000ffULL

@@ -1,12 +1,89 @@
 /*
  * policy_legacy.c - policy_cases sidedoors and legacy: the routes around a
- * strict policy (io_uring, the i386 and x32 ABIs), each tried in a child,
- * and a transcript of the legacy calls strict mode checks in BPF.
+ * strict policy (io_uring, and the compat ABIs: i386 and x32 on x86_64,
+ * AArch32 on aarch64), each tried in a child, and a transcript of the legacy
+ * calls strict mode checks in BPF.
  */
 #include "policy_cases.h"
 
 /* ---- side doors: each attempt in a child, so a seccomp kill is reported, not suffered ---- */
-enum { D_URING, D_I386, D_X32 };
+enum { D_URING, D_I386, D_X32, D_AARCH32 };
+
+#if defined(__aarch64__)
+/* An AArch32 program (ARM state, EABI 5) that calls getpid (r7 = 20,
+ * svc #0) and exits 38 if that failed with ENOSYS, else 0 (and raises
+ * SIGILL when exit(2) fails too, as it does when the ABI is closed): a 32-bit task
+ * the inherited filter sees with AUDIT_ARCH_ARM. Built here as a 116-byte
+ * ELF and executed from a memfd, so that no 32-bit toolchain is needed. */
+static const uint32_t A32_CODE[] = {
+    0xe3a07014, /* mov   r7, #20      getpid */
+    0xef000000, /* svc   #0 */
+    0xe3700026, /* cmn   r0, #38      r0 == -ENOSYS? */
+    0x03a00026, /* moveq r0, #38 */
+    0x13a00000, /* movne r0, #0 */
+    0xe3a07001, /* mov   r7, #1       exit */
+    0xef000000, /* svc   #0 */
+    0xe7f000f0, /* udf   #0           exit refused too (the ABI is closed): SIGILL */
+};
+
+static void put16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* -ENOSYS: the door is closed; > 0: the 32-bit getpid worked; -ENOEXEC: this
+ * kernel or CPU runs no AArch32 code at all (no door). */
+static long door_aarch32(void) {
+    enum { EH = 52, PH = 32, VADDR = 0x10000 };
+    unsigned char elf[EH + PH + sizeof A32_CODE] = {0x7f, 'E', 'L', 'F', 1 /* 32-bit */,
+                                                   1 /* LE */, 1 /* version */};
+    const uint32_t size = (uint32_t)sizeof elf;
+    put16(elf + 16, 2);                       /* e_type ET_EXEC */
+    put16(elf + 18, 40);                      /* e_machine EM_ARM */
+    put32(elf + 20, 1);                       /* e_version */
+    put32(elf + 24, VADDR + EH + PH);         /* e_entry: the code, ARM state */
+    put32(elf + 28, EH);                      /* e_phoff */
+    put32(elf + 36, 0x05000000);              /* e_flags: EABI version 5 */
+    put16(elf + 40, EH);                      /* e_ehsize */
+    put16(elf + 42, PH);                      /* e_phentsize */
+    put16(elf + 44, 1);                       /* e_phnum */
+    unsigned char *ph = elf + EH;
+    put32(ph + 0, 1);                         /* PT_LOAD */
+    put32(ph + 4, 0);                         /* p_offset */
+    put32(ph + 8, VADDR);                     /* p_vaddr */
+    put32(ph + 12, VADDR);                    /* p_paddr */
+    put32(ph + 16, size);                     /* p_filesz */
+    put32(ph + 20, size);                     /* p_memsz */
+    put32(ph + 24, 5);                        /* PF_R | PF_X */
+    put32(ph + 28, 0x1000);                   /* p_align */
+    memcpy(elf + EH + PH, A32_CODE, sizeof A32_CODE);
+    int fd = (int)sc(syscall(SYS_memfd_create, "policy_cases-a32", 0UL));
+    if (fd < 0)
+        return fd;
+    if (write(fd, elf, sizeof elf) != (ssize_t)sizeof elf) {
+        close(fd);
+        return -EIO;
+    }
+    pid_t p = raw_fork(SIGCHLD);
+    if (p == 0) {
+        char *argv[] = {"a32-getpid", NULL}, *envp[] = {NULL};
+        fexecve(fd, argv, envp);
+        _exit(errno == ENOEXEC ? 100 : 101);
+    }
+    close(fd);
+    if (p < 0)
+        return p;
+    int st = reap(p, -1);
+    if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGILL)
+        return -ENOSYS; /* not even exit(2) got through: every AArch32 call is refused */
+    if (st == -1 || !WIFEXITED(st))
+        return -ECHILD;
+    switch (WEXITSTATUS(st)) {
+    case 0: return 1;
+    case 38: return -ENOSYS;
+    case 100: return -ENOEXEC;
+    default: return -EIO;
+    }
+}
+#endif
 
 static long door(int which) {
     if (which == D_URING) {
@@ -16,6 +93,10 @@ static long door(int which) {
             close((int)r);
         return r;
     }
+#if defined(__aarch64__)
+    if (which == D_AARCH32)
+        return door_aarch32();
+#endif
     if (which == D_X32)
         return sc(syscall(0x40000000L | 39));         /* __X32_SYSCALL_BIT | getpid */
 #if defined(__x86_64__)
@@ -50,6 +131,11 @@ static int try_door(int which, const char *name, int *uring_ok) {
         return 0;
     }
     st = reap(p, -1);
+    if (n == (ssize_t)sizeof res && which == D_AARCH32 && res == -ENOEXEC) {
+        /* the kernel refuses 32-bit programs (no AArch32 EL0): no such ABI here */
+        printf("%s -> ENOEXEC (no AArch32 support: door closed)\n", name);
+        return 1;
+    }
     if (n != (ssize_t)sizeof res) {
         if (which == D_I386 && st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) {
             /* int $0x80 faults (#GP) when IA-32 emulation is off: no syscall happened */
@@ -80,11 +166,18 @@ int cmd_sidedoors(void) {
         fprintf(stderr, "policy_cases: EXTSYS_EXPECT_SIDEDOORS must be closed or open\n");
         return 2;
     }
+    int doors = 1;
     closed += try_door(D_URING, "io_uring_setup", &uring_ok);
+#if defined(__x86_64__)
     closed += try_door(D_I386, "i386 getpid", &uring_ok);
     closed += try_door(D_X32, "x32 getpid", &uring_ok);
-    printf("summary closed=%d/3 io_uring=%s\n", closed, uring_ok ? "succeeded" : "failed");
-    return ex && strcmp(ex, "closed") == 0 && closed != 3 ? 1 : 0;
+    doors += 2;
+#elif defined(__aarch64__)
+    closed += try_door(D_AARCH32, "AArch32 getpid", &uring_ok);
+    doors += 1;
+#endif
+    printf("summary closed=%d/%d io_uring=%s\n", closed, doors, uring_ok ? "succeeded" : "failed");
+    return ex && strcmp(ex, "closed") == 0 && closed != doors ? 1 : 0;
 }
 
 /* ---- legacy transcript ---- */

@@ -53,9 +53,8 @@
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x1ULL
 #endif
-#define X_O_DIRECTORY 0x10000ULL     /* asm-generic values, not glibc's */
+#include "open_flags.h"        /* X_O_DIRECTORY, X_VALID_OPEN_FLAGS: the kernel's, per arch */
 #define X_O_CREAT 0x40ULL
-#define X_VALID_OPEN_FLAGS 0x7fffc3ULL /* includes O_LARGEFILE = 0x8000 */
 #define MOUNT_FLAGS_OK 0x9900u
 #define AT_FLAGS_OK 0x1100u                      /* AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH */
 #define OT_CLONE 0x1u                            /* OPEN_TREE_CLONE */

@@ -2,6 +2,7 @@
 // discovery_test - feature discovery against simulated kernels (the seam
 // replaces the raw probe syscalls): each must yield the right answer images,
 // quirks included; and discovery on this machine must equal its version row.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include <bit>

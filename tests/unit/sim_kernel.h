@@ -85,7 +85,7 @@ public:
     const bool creating = flags & (0x40 | 0x400000);
     if (mode != 0 && !creating)
       return EINVAL;
-    if ((flags & 0x400000) && (!(flags & 0x10000) || !(flags & 0x3)))
+    if ((flags & 0x400000) && (!(flags & uapi::kODirectory) || !(flags & 0x3)))
       return EINVAL;
     if ((resolve & 0x20) && (flags & (0x40 | 0x200 | 0x400000)))
       return EAGAIN;

@@ -7,7 +7,6 @@
 // poll + RECV + SEND(error = -134). It writes no target memory, checks no
 // size and calls no ID_VALID.
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "base/fd_passing.h"
+#include "kernel/abi/arch.h"
 #include "bench.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -41,15 +41,10 @@
 namespace bench {
 namespace {
 
-#if defined(__x86_64__)
-constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
-constexpr bool kHasX32 = true;
-#elif defined(__aarch64__)
-constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
-constexpr bool kHasX32 = false;
-#else
-#error "extsys-bench: add this architecture's AUDIT_ARCH"
-#endif
+// The native ABI's audit arch (src/kernel/abi/arch.h); libseccomp adds an
+// x32 check to x86_64 programs, so this one does too.
+constexpr uint32_t kAuditArch = extsys::kernel::nativeAuditArch();
+constexpr bool kHasX32 = extsys::kernel::kNativeArch == extsys::kernel::Arch::X86_64;
 
 sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
 sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {

@@ -34,13 +34,25 @@
 #define CHECK_FIELDS (1ULL << 63)
 #endif
 
+/* The kernel's O_LARGEFILE (glibc's is 0 on 64-bit); O_DIRECT, O_DIRECTORY
+ * and O_NOFOLLOW are glibc's, which are the kernel's for each architecture
+ * (arm64 and powerpc renumber all four). */
+#if defined(__aarch64__) || defined(__arm__)
+#define KERNEL_O_LARGEFILE 0x20000
+#elif defined(__powerpc__)
+#define KERNEL_O_LARGEFILE 0x10000
+#else
+#define KERNEL_O_LARGEFILE 0x8000
+#endif
+
 struct bit { uint64_t mask; const char *name; };
 #define B(m, n) {(uint64_t)(m), n}
 static const struct bit OPEN_BITS[] = {
     B(0x1, "O_WRONLY"), B(0x2, "O_RDWR"), B(0x40, "O_CREAT"), B(0x80, "O_EXCL"),
     B(0x100, "O_NOCTTY"), B(0x200, "O_TRUNC"), B(0x400, "O_APPEND"), B(0x800, "O_NONBLOCK"),
-    B(0x1000, "O_DSYNC"), B(0x2000, "FASYNC"), B(0x4000, "O_DIRECT"), B(0x8000, "O_LARGEFILE"),
-    B(0x10000, "O_DIRECTORY"), B(0x20000, "O_NOFOLLOW"), B(0x40000, "O_NOATIME"),
+    B(0x1000, "O_DSYNC"), B(0x2000, "FASYNC"), B(O_DIRECT, "O_DIRECT"),
+    B(KERNEL_O_LARGEFILE, "O_LARGEFILE"), B(O_DIRECTORY, "O_DIRECTORY"),
+    B(O_NOFOLLOW, "O_NOFOLLOW"), B(0x40000, "O_NOATIME"),
     B(0x80000, "O_CLOEXEC"), B(0x100000, "__O_SYNC"), B(0x200000, "O_PATH"),
     B(0x400000, "__O_TMPFILE"), B(0x4000000, "O_EMPTYPATH"), B(1ULL << 32, "OPENAT2_REGULAR"), {0, 0}};
 static const struct bit RESOLVE_BITS[] = {

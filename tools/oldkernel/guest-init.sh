@@ -14,8 +14,11 @@
 #   EXTSYS-OLDKERNEL-END status=<mask>
 #
 # then powers off through isa-debug-exit (qemu exits with (mask<<1)|1), or
-# `poweroff -f` (qemu exits 0) if that device is absent. The host trusts
-# neither alone: it requires the END line and counts the gtest XML itself.
+# `poweroff -f` (qemu exits 0) if that device is absent (aarch64: there is no
+# /oldkernel/qexit; PSCI powers off). The host trusts neither alone: it
+# requires the END line and counts the gtest XML itself. The result channel
+# is ttyS1 on both arches (aarch64: port 2 of a PCI 8250 card; the console
+# is the PL011, ttyAMA0).
 # Kernel command line: oldkernel.deadline=SEC (seconds since boot by which
 # every test binary must have ended; each one's limit is cut to fit).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin

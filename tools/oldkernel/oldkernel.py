@@ -2,18 +2,30 @@
 # SPDX-License-Identifier: MIT
 # tools/oldkernel/oldkernel.py - the host-side helpers of run-kernel-tests.
 #
-#   oldkernel.py plan BUILD_DIR SUITE MULT CAP YAMA TESTS_SH FILES_LIST [VAR=VALUE|/PATH...]
+#   oldkernel.py targets BUILD_DIR SUITES
+#       Prints the ninja targets (paths relative to BUILD_DIR) the tests of
+#       SUITES (comma-separated) need: their programs and what they depend
+#       on, so that only those are built ("TEST<TAB>target" for a test's own
+#       program, a bare target for the rest).
+#   oldkernel.py plan BUILD_DIR SUITES MULT CAP YAMA TESTS_SH FILES_LIST [VAR=VALUE|/PATH...]
 #       Reads `meson introspect --tests` and writes the guest's test list
 #       (run_test lines for guest-init.sh) and the files the guest needs: each
 #       test's program and every absolute path to an existing file or
 #       directory in its command line or environment (EXTSYS, PROBE_CASES,
 #       TEST_POLICIES, ...), to be copied to the same path;
 #       FILES_LIST.interpreters: "INTERPRETER<TAB>SCRIPT" for each "#!" script.
+#       A test whose program is missing, or is named in $OLDKERNEL_UNBUILT (a
+#       file, one program path a line: it failed to build), is left out and
+#       named in FILES_LIST.unbuilt.
 #       YAMA=1: after the suite, the Yama passes (see yama_passes()).
-#   oldkernel.py pyruntime PYTHON SCRIPT|- ROOTFS
+#   oldkernel.py pyruntime PYTHON SCRIPT|- ROOTFS [USERLAND]
 #       Copies PYTHON's stdlib and the packages SCRIPT imports (modulefinder,
 #       whole top-level packages with their data) into ROOTFS at their own
 #       paths; prints the ELF extension modules, whose libraries ldd finds.
+#       With USERLAND (a foreign guest arch: the guest's Debian packages
+#       unpacked there), the stdlib's extension modules come from USERLAND
+#       and no host ELF file is copied; pure-Python files are the host's (the
+#       same Debian release, so the same sources and valid .pyc files).
 #   oldkernel.py collect DATA_LOG RESULTS_DIR LABEL COUNTS_FILE
 #       Decodes what the guest sent over ttyS1 into RESULTS_DIR, counts the
 #       gtest XML, prints the kernel's result line and every failing test with
@@ -33,17 +45,50 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 
+def in_suites(test, suites):
+    return any(s == want or s.endswith(":" + want) for s in test.get("suite", []) for want in suites)
+
+
+def introspect(build_dir, what):
+    out = subprocess.run(["meson", "introspect", build_dir, what], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def targets(build_dir, suites):
+    """The ninja targets the tests of SUITES need (relative to BUILD_DIR)."""
+    suites = [x for x in suites.split(",") if x]
+    tests = [t for t in introspect(build_dir, "--tests") if in_suites(t, suites)]
+    if not tests:
+        sys.exit(f"oldkernel: no test in suite(s) '{','.join(suites)}' in {build_dir}")
+    by_id = {t["id"]: t["filename"] for t in introspect(build_dir, "--targets")}
+    root = os.path.realpath(build_dir) + "/"
+    outputs = {os.path.realpath(f) for fs in by_id.values() for f in fs}
+    seen = set()
+    for t in tests:
+        wanted = [("TEST\t", t["cmd"][0])]
+        wanted += [("", f) for d in t.get("depends", []) for f in by_id.get(d, [])]
+        # Build outputs named in the command line or env (EXTSYS=..., ...).
+        wanted += [("", w) for w in list(t["cmd"][1:]) + list((t.get("env") or {}).values())]
+        for tag, path in wanted:
+            real = os.path.realpath(path) if path.startswith("/") else ""
+            if real not in outputs or not real.startswith(root) or (tag, real) in seen:
+                continue
+            seen.add((tag, real))
+            print(f"{tag}{real[len(root):]}")
+
+
 # The Yama passes (issue 14): the probe acceptance suite and the run contract
 # as uid 65534 under ptrace_scope=1 (where only the ancestor model can answer
 # probes), then the refusal under ptrace_scope=2 (as root: the test checks
 # nobody's refusal and root's CAP_SYS_PTRACE). Their tests are left out of
 # the root pass. Each entry: (scope, uid, test name, gtest filter, name suffix).
 YAMA_PASSES = [
-    (1, 65534, "probe_semantics", "-InPlace/*:Native/*", "nobody-yama1"),
+    (1, 65534, "probe_semantics", "-InPlace/*:Native/*:Batch/*in_place*", "nobody-yama1"),
     (1, 65534, "run_contract", "-InPlace/*:Yama.Scope2*:Yama.Without*", "nobody-yama1"),
     (2, 0, "run_contract", "Yama.Scope2*", "root-yama2"),
 ]
-YAMA_ONLY = ["Ancestor/*", "Yama.*"]  # not in the root pass when the Yama passes run
+YAMA_ONLY = ["Ancestor/*", "Batch/*ancestor*", "Yama.*"]  # not in the root pass when the Yama passes run
 
 
 def combine_filter(positive_or_negative, global_filter):
@@ -62,13 +107,18 @@ def plan(build_dir, suite, mult, cap, yama, tests_sh, files_list, extras):
     or directory copied in, from guest-files.list)."""
     extra_files = [e for e in extras if e.startswith("/")]
     extra_env = [e for e in extras if not e.startswith("/")]
-    out = subprocess.run(["meson", "introspect", build_dir, "--tests"], check=True,
-                         capture_output=True, text=True).stdout
-    tests = json.loads(out)
-    picked = [t for t in tests
-              if any(s == suite or s.endswith(":" + suite) for s in t.get("suite", []))]
+    suites = [x for x in suite.split(",") if x]
+    picked = [t for t in introspect(build_dir, "--tests") if in_suites(t, suites)]
     if not picked:
-        sys.exit(f"oldkernel: no test in suite '{suite}' in {build_dir} (meson introspect --tests)")
+        sys.exit(f"oldkernel: no test in suite(s) '{suite}' in {build_dir} (meson introspect --tests)")
+    unbuilt_list = os.environ.get("OLDKERNEL_UNBUILT")
+    failed_build = set()
+    if unbuilt_list and os.path.exists(unbuilt_list):
+        failed_build = {os.path.realpath(l) for l in Path(unbuilt_list).read_text().split("\n") if l}
+    unbuilt = [t["name"] for t in picked
+               if os.path.realpath(t["cmd"][0]) in failed_build or not os.path.isfile(t["cmd"][0])]
+    picked = [t for t in picked if t["name"] not in unbuilt]
+    Path(files_list + ".unbuilt").write_text("".join(n + "\n" for n in unbuilt))
     files = {f for f in extra_files if os.path.exists(f)}
     lines = ["# generated by tools/oldkernel/run-kernel-tests from meson introspect --tests"]
     global_filter = next((e.partition("=")[2] for e in extra_env if e.startswith("GTEST_FILTER=")), "")
@@ -91,8 +141,6 @@ def plan(build_dir, suite, mult, cap, yama, tests_sh, files_list, extras):
         for word in list(cmd) + list(env.values()):
             if word.startswith("/") and (os.path.isfile(word) or os.path.isdir(word)):
                 files.add(word)
-        if not os.path.isfile(cmd[0]):
-            sys.exit(f"oldkernel: test program {cmd[0]} is not built")
         limit = min(int(float(t.get("timeout") or 30) * mult), cap)
         wd = t.get("workdir") or build_dir
         words = ["run_test", t["name"], str(limit), wd]
@@ -157,9 +205,19 @@ _STDLIB_SKIP = {"test", "tests", "idlelib", "tkinter", "turtledemo", "lib2to3", 
                 "pydoc_data", "__phello__", "site-packages", "dist-packages"}
 
 
-def pyruntime(interp, script, rootfs):
+def is_elf(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def pyruntime(interp, script, rootfs, userland=None):
     """Copies a Python interpreter's stdlib and the packages SCRIPT imports
-    into ROOTFS at their own paths; prints the ELF files (for their libraries)."""
+    into ROOTFS at their own paths; prints the ELF files (for their libraries).
+    userland: the guest's unpacked Debian packages when its arch is not the
+    host's; the host interpreter (the same Debian release) finds the modules."""
     if script == "-":  # the stdlib alone
         out = subprocess.run([interp, "-c", _FINDER.split("f = modulefinder")[0]], check=True,
                              capture_output=True, text=True).stdout.splitlines()
@@ -170,9 +228,9 @@ def pyruntime(interp, script, rootfs):
     root = Path(rootfs)
     elves = []
 
-    def put(src):
+    def put(src, dest_path=None):
         src = Path(src)
-        dest = root / str(src).lstrip("/")
+        dest = root / str(dest_path or src).lstrip("/")
         if src.is_dir():
             for dirpath, dirnames, filenames in os.walk(src):
                 rel = Path(dirpath).relative_to(src)
@@ -184,12 +242,20 @@ def pyruntime(interp, script, rootfs):
                     s = Path(dirpath) / fn
                     if not s.exists():  # dangling symlink
                         continue
+                    so = fn.endswith(".so") or ".so." in fn
+                    guests = bool(userland) and str(s).startswith(userland + "/")
+                    if so and userland and not guests:
+                        continue  # a host-arch extension module: useless in the guest
                     d = dest / rel / fn
+                    if guests and not so and d.exists():
+                        continue  # keep the host's source: its .pyc files match it
                     d.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(s, d)  # keeps mtimes: the .pyc files stay valid
-                    if fn.endswith(".so") or ".so." in fn:
+                    if so:
                         elves.append(str(s))
         elif src.exists():
+            if userland and is_elf(src) and not str(src).startswith(userland + "/"):
+                return
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest)
             if src.name.endswith(".so"):
@@ -197,6 +263,11 @@ def pyruntime(interp, script, rootfs):
 
     for lib in sorted(stdlibs):
         put(lib)
+        # A foreign guest: the host's pure-Python stdlib (with its .pyc, valid
+        # for those sources), then the guest's extension modules and whatever
+        # else the host lacks.
+        if userland and Path(userland + lib).is_dir():
+            put(userland + lib, lib)
     for line in out[2:]:
         name, path = line.split("\t", 1)
         real = os.path.realpath(path)
@@ -339,12 +410,15 @@ def collect(data_log, results_dir, label, counts_file):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "targets":
+        targets(sys.argv[2], sys.argv[3])
+        return 0
     if len(sys.argv) >= 9 and sys.argv[1] == "plan":
         plan(sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]), sys.argv[6] == "1",
              sys.argv[7], sys.argv[8], sys.argv[9:])
         return 0
-    if len(sys.argv) >= 2 and sys.argv[1] == "pyruntime" and len(sys.argv) == 5:
-        pyruntime(sys.argv[2], sys.argv[3], sys.argv[4])
+    if len(sys.argv) >= 2 and sys.argv[1] == "pyruntime" and len(sys.argv) in (5, 6):
+        pyruntime(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) == 6 else None)
         return 0
     if len(sys.argv) >= 2 and sys.argv[1] == "collect" and len(sys.argv) == 6:
         return collect(*sys.argv[2:6])

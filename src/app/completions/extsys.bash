@@ -21,20 +21,22 @@ _extsys()
     # Options whose value is the next word, per command.
     local run_valued='--policy|--audit|--probe-errno|--log-level|--log-file|--nested|--process-model|--containment|--sync-wakeup|--threads'
     local agent_valued='--socket|--policy|--audit|--probe-errno|--log-level|--log-file|--sync-wakeup|--threads|--max-connections|--max-fds'
+    # extsys matrix (issue 23)
+    local matrix_valued='--kernels|--jobs|-j|--timeout|--junit|--output-dir'
 
     for ((i = 1; i < cword; i++)); do
         if [[ -z $cmd ]]; then
             [[ ${words[i]} == -* ]] || cmd=${words[i]}
             continue
         fi
-        if [[ $cmd == run ]]; then
+        if [[ $cmd == run || $cmd == matrix ]]; then
             # PROGRAM starts after `--`, or at the first word that is not an
             # option or an option's value: complete it as a command of its own.
             if [[ ${words[i]} == -- ]]; then
                 _command_offset $((i + 1))
                 return
             fi
-            if [[ ${words[i]} == @($run_valued) ]]; then
+            if [[ ${words[i]} == @($run_valued) || ($cmd == matrix && ${words[i]} == @($matrix_valued)) ]]; then
                 ((i++))
             elif [[ ${words[i]} != -* ]]; then
                 _command_offset $i
@@ -77,6 +79,14 @@ _extsys()
         --probe-errno | --threads | --max-connections | --max-fds)
             return
             ;;
+        # extsys matrix (issue 23)
+        --junit | --output-dir)
+            _filedir
+            return
+            ;;
+        --kernels | --jobs | -j | --timeout)
+            return
+            ;;
     esac
     $split && return
 
@@ -86,13 +96,13 @@ _extsys()
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W '--help -V --version' -- "$cur"))
             else
-                COMPREPLY=($(compgen -W 'run features policy agent oci-profile version help' -- "$cur"))
+                COMPREPLY=($(compgen -W 'run matrix features policy agent oci-profile version help' -- "$cur"))
             fi
             return
             ;;
         run)
             opts='--help --policy --audit --probe-errno --log-level --log-file --nested
-                  --process-model --containment --no-cache --sync-wakeup --threads --'
+                  --process-model --containment --no-cache --sync-wakeup --threads --audit-hidden --'
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$opts" -- "$cur"))
             else
@@ -100,6 +110,14 @@ _extsys()
                 COMPREPLY=($(compgen -c -- "$cur"))
             fi
             return
+            ;;
+        # extsys matrix (issue 23)
+        matrix)
+            opts='--help --kernels --all --jobs -j --timeout --junit --json --output-dir --'
+            if [[ $cur != -* ]]; then
+                COMPREPLY=($(compgen -c -- "$cur"))
+                return
+            fi
             ;;
         features)
             opts='--help --json --no-cache --policy'
@@ -130,7 +148,7 @@ _extsys()
             ;;
         help)
             # `extsys help COMMAND [SUBCOMMAND]`
-            opts='run features policy agent oci-profile version help'
+            opts='run matrix features policy agent oci-profile version help'
             [[ $cur == -* ]] && opts='--help'
             [[ ${words[cword - 1]} == policy ]] && opts='check list'
             ;;

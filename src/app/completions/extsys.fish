@@ -3,7 +3,7 @@
 # Policy names come from the extsys being completed (`extsys policy list
 # --names`): exactly what --policy NAME finds.
 
-set -l commands run features policy agent oci-profile version help
+set -l commands run matrix features policy agent oci-profile version help
 
 function __extsys_policies
     set -l extsys (commandline -opc)[1]
@@ -49,7 +49,7 @@ function __extsys_run_program
     for i in (seq 2 (count $words))
         set -l w $words[$i]
         if test $seen_run = 0
-            test "$w" = run; and set seen_run 1
+            contains -- "$w" run matrix; and set seen_run 1
             continue
         end
         if test $skip = 1
@@ -61,7 +61,7 @@ function __extsys_run_program
                 test $i -lt (count $words); or return 1
                 string join \n -- $words[(math $i + 1)..-1]
                 return 0
-            case --policy --audit --probe-errno --log-level --log-file --nested --process-model --containment --sync-wakeup --threads
+            case --policy --audit --probe-errno --log-level --log-file --nested --process-model --containment --sync-wakeup --threads --kernels --jobs -j --timeout --junit --output-dir
                 set skip 1
             case '-*'
             case '*'
@@ -82,6 +82,7 @@ complete -c extsys -f
 complete -c extsys -n __extsys_no_command -s h -l help -d 'Print help and exit'
 complete -c extsys -n __extsys_no_command -s V -l version -d 'Print the version, commit, libseccomp version and build features'
 complete -c extsys -n __extsys_no_command -a run -d 'Run PROGRAM with CHECK_FIELDS probes answered'
+complete -c extsys -n __extsys_no_command -a matrix -d 'Run COMMAND once per kernel persona and print one table'
 complete -c extsys -n __extsys_no_command -a features -d 'Show what this kernel supports and how probes are answered'
 complete -c extsys -n __extsys_no_command -a policy -d 'Validate and show policies'
 complete -c extsys -n __extsys_no_command -a agent -d 'Serve the seccomp listeners of OCI containers'
@@ -101,6 +102,7 @@ complete -c extsys -n $run -l nested -x -a 'fail passthrough' -d 'When PROGRAM i
 complete -c extsys -n $run -l process-model -x -a 'auto in-place ancestor' -d 'How PROGRAM and the supervisor are placed'
 complete -c extsys -n $run -l containment -x -a 'full ptrace-only none' -d 'Strict policies: the weakest containment to accept'
 complete -c extsys -n $run -l no-cache -d "Discover the kernel's features again"
+complete -c extsys -n $run -l audit-hidden -d 'With --audit: also record what the policy hides'
 complete -c extsys -n $run -l sync-wakeup -x -a 'auto on off' -d 'SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP'
 complete -c extsys -n $run -l threads -x -d 'Most supervisor threads answering at once (1-64)'
 complete -c extsys -n $run -a '(__fish_complete_command)' -d Program
@@ -146,4 +148,17 @@ complete -c extsys -n $ociprofile -l check -r -F -d 'Check this profile or confi
 
 complete -c extsys -n '__extsys_command version' -s h -l help -d 'Print help and exit'
 complete -c extsys -n '__extsys_command help' -s h -l help -d 'Print help and exit'
-complete -c extsys -n '__extsys_command help' -x -a 'run features policy agent oci-profile version help' -d Command
+complete -c extsys -n '__extsys_command help' -x -a 'run matrix features policy agent oci-profile version help' -d Command
+
+# extsys matrix (issue 23): its options until COMMAND, then COMMAND's own completion.
+set -l matrix '__extsys_command matrix; and not __extsys_run_program >/dev/null'
+complete -c extsys -n $matrix -s h -l help -d 'Print help and exit'
+complete -c extsys -n $matrix -l kernels -x -d 'Comma-separated releases X.Y to run as personas'
+complete -c extsys -n $matrix -l all -d 'Every persona of extsys policy list (the default)'
+complete -c extsys -n $matrix -s j -l jobs -x -d 'Runs at once'
+complete -c extsys -n $matrix -l timeout -x -d 'Seconds before a run is killed'
+complete -c extsys -n $matrix -l junit -r -F -d 'Write JUnit XML to FILE'
+complete -c extsys -n $matrix -l json -d 'Print JSON instead of the table'
+complete -c extsys -n $matrix -l output-dir -r -F -d "Keep each run's output in DIR"
+complete -c extsys -n $matrix -a '(__fish_complete_command)' -d Command
+complete -c extsys -n '__extsys_command matrix; and __extsys_run_program >/dev/null' -x -a '(__extsys_complete_program)'

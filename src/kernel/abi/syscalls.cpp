@@ -5,10 +5,7 @@
 // src/kernel/abi/CHECK_FIELDS.md.
 #include "kernel/abi/syscalls.h"
 
-#include <seccomp.h>
-
 #include <cerrno>
-#include <string>
 
 #include "kernel/abi/uapi_flags.h"
 
@@ -106,19 +103,6 @@ const std::array<SyscallDesc, kSyscallCount> kTable{{
      kLandlockAttr},
 }};
 
-struct NewSyscall {
-  std::string_view name;
-  int nr;
-};
-// libseccomp 2.5.4 (2022) predates these. Since 5.1 (nr 424) every
-// architecture uses the same numbers (x86_64's syscall_64.tbl and the
-// generic scripts/syscall.tbl agree).
-constexpr std::array<NewSyscall, 10> kNewer{{
-    {"cachestat", 451}, {"fchmodat2", 452}, {"map_shadow_stack", 453}, {"statmount", 457},
-    {"listmount", 458}, {"setxattrat", 463}, {"getxattrat", 464}, {"open_tree_attr", 467},
-    {"file_getattr", 468}, {"file_setattr", 469},
-}};
-
 }  // namespace
 
 std::optional<size_t> SyscallDesc::fieldIndex(std::string_view field) const {
@@ -145,21 +129,6 @@ std::optional<SyscallId> syscallByName(std::string_view name) {
       return d.id;
   return std::nullopt;
 }
-
-int nativeSyscallNr(std::string_view name) {
-  const std::string n(name);
-  int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, n.c_str());
-  if (nr >= 0)
-    return nr;
-#if defined(__x86_64__)
-  for (const auto& s : kNewer)
-    if (s.name == name)
-      return s.nr;
-#endif
-  return -1;
-}
-
-uint32_t nativeAuditArch() { return seccomp_arch_native(); }
 
 SyscallLookup::SyscallLookup() : arch_(nativeAuditArch()) {
   for (const auto& d : kTable)

@@ -16,6 +16,8 @@
 #include <span>
 #include <string_view>
 
+#include "kernel/abi/arch.h"
+
 namespace extsys::kernel {
 
 enum class SyscallId : uint8_t {
@@ -117,13 +119,8 @@ std::optional<SyscallId> syscallByName(std::string_view name);
 // Largest layoutSize in the table: answer images fit in this many bytes.
 inline constexpr size_t kMaxImageSize = 88;
 
-// The native number of any syscall by name, through libseccomp's table, with
-// a small fallback for syscalls newer than Debian 12's libseccomp 2.5.4
-// (numbers from 424 on are the same on every architecture). -1 if unknown.
-int nativeSyscallNr(std::string_view name);
-
-// AUDIT_ARCH_* of the native ABI, as seccomp_data.arch carries it.
-uint32_t nativeAuditArch();
+// Syscall numbers, which syscalls the native ABI has, and its audit arch:
+// kernel/abi/arch.h (nativeSyscallNr, syscallExists, nativeAuditArch).
 
 // nr -> descriptor for notifications of the native ABI, resolved once.
 class SyscallLookup {

@@ -11,21 +11,19 @@
 
 #include <cstdint>
 
+#include "kernel/abi/arch.h"
+
 namespace extsys::uapi {
 
 // RFC only: "extensible syscalls: CHECK_FIELDS to allow for easier feature
 // detection" v3 (2024-10), never merged. Bit 63 of the struct-size argument.
 inline constexpr uint64_t kCheckFields = 1ULL << 63;
 
-// EEXTSYS_NOOP from the same RFC: EHWPOISON + 1 on asm-generic ABIs (x86_64,
-// arm64, riscv...). Linux 7.2 gave this number to EFTYPE, so extsys keeps the
-// answer errno configurable (--probe-errno) and uses this only as the default.
-#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv) || defined(__i386__) || \
-    defined(__arm__) || defined(__powerpc__) || defined(__s390__) || defined(__loongarch__)
-inline constexpr int kEextsysNoop = 134;
-#else
-#error "EEXTSYS_NOOP for this architecture: see src/kernel/abi/CHECK_FIELDS.md, 'The answer errno'"
-#endif
+// EEXTSYS_NOOP from the same RFC: EHWPOISON + 1, per architecture in
+// kernel/abi/arch.h (134 on all of them). Linux 7.2 gave this number to
+// EFTYPE, so extsys keeps the answer errno configurable (--probe-errno) and
+// uses this only as the default.
+inline constexpr int kEextsysNoop = kernel::nativeArch().probeErrno;
 
 // Seccomp notification features newer than Debian 12's linux-libc-dev (6.1).
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV

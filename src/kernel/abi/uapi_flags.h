@@ -1,22 +1,28 @@
 // SPDX-License-Identifier: MIT
 // kernel/abi/uapi_flags.h - the bits of the arguments and struct fields
 // extsys reads, decides on or answers with, as the kernel's uapi headers
-// define them (asm-generic values: x86_64, arm64, riscv...): open flags and
-// mode, RESOLVE_*, CLONE_*, MOUNT_ATTR_*, MS_*, AT_*, OPEN_TREE_*, XATTR_*,
-// FS_XFLAG_* and LANDLOCK_*, and the sets of them
+// define them: open flags and mode, RESOLVE_*, CLONE_*, MOUNT_ATTR_*, MS_*,
+// AT_*, OPEN_TREE_*, XATTR_*, FS_XFLAG_* and LANDLOCK_*, and the sets of them
 // a kernel validates against. The only place for these values in src/: the
 // flag-name table, the version table, discovery and strict mode all use
 // these names. Raw values, never glibc's: glibc's O_LARGEFILE is 0 on LP64,
-// and <linux/mount.h> cannot be included next to glibc's <sys/mount.h>.
+// and <linux/mount.h> cannot be included next to glibc's <sys/mount.h>. Four
+// open flags are numbered per architecture (O_DIRECT, O_LARGEFILE,
+// O_DIRECTORY, O_NOFOLLOW: arm64 and powerpc permute them): they come from
+// the native row of kernel/abi/arch.h; everything else here is the same on
+// every architecture extsys builds for.
 // Constants the system headers may lack altogether (CHECK_FIELDS, newer
 // seccomp flags) are in kernel/abi/uapi_compat.h.
 #pragma once
 
 #include <cstdint>
 
+#include "kernel/abi/arch.h"
+
 namespace extsys::uapi {
 
-// --- open(2), openat(2), openat2(2): include/uapi/asm-generic/fcntl.h -----
+// --- open(2), openat(2), openat2(2): include/uapi/asm-generic/fcntl.h and
+// arch/*/include/uapi/asm/fcntl.h ---------------------------------------------
 inline constexpr uint64_t kOWronly = 0x1;
 inline constexpr uint64_t kORdwr = 0x2;
 inline constexpr uint64_t kOCreat = 0x40;
@@ -27,10 +33,10 @@ inline constexpr uint64_t kOAppend = 0x400;
 inline constexpr uint64_t kONonblock = 0x800;
 inline constexpr uint64_t kODsync = 0x1000;
 inline constexpr uint64_t kFasync = 0x2000;
-inline constexpr uint64_t kODirect = 0x4000;
-inline constexpr uint64_t kOLargefile = 0x8000;
-inline constexpr uint64_t kODirectory = 0x10000;
-inline constexpr uint64_t kONofollow = 0x20000;
+inline constexpr uint64_t kODirect = kernel::nativeArch().open.direct;        // x86_64: 0x4000
+inline constexpr uint64_t kOLargefile = kernel::nativeArch().open.largefile;  // x86_64: 0x8000
+inline constexpr uint64_t kODirectory = kernel::nativeArch().open.directory;  // x86_64: 0x10000
+inline constexpr uint64_t kONofollow = kernel::nativeArch().open.nofollow;    // x86_64: 0x20000
 inline constexpr uint64_t kONoatime = 0x40000;
 inline constexpr uint64_t kOCloexec = 0x80000;
 inline constexpr uint64_t kOSyncBit = 0x100000;  // __O_SYNC (O_SYNC is it | O_DSYNC)
@@ -39,7 +45,8 @@ inline constexpr uint64_t kOTmpfileBit = 0x400000;  // __O_TMPFILE (O_TMPFILE ad
 inline constexpr uint64_t kOEmptyPath = 1ULL << 26;      // 7.2 cycle, presumed
 inline constexpr uint64_t kOpenat2Regular = 1ULL << 32;  // 7.2, openat2 only
 
-// VALID_OPEN_FLAGS (include/linux/fcntl.h), 5.6 through 7.1.
+// VALID_OPEN_FLAGS (include/linux/fcntl.h), 5.6 through 7.1: the same bits
+// on every architecture in the table.
 inline constexpr uint64_t kValidOpenFlags =
     kOWronly | kORdwr | kOCreat | kOExcl | kONoctty | kOTrunc | kOAppend | kONonblock | kODsync |
     kFasync | kODirect | kOLargefile | kODirectory | kONofollow | kONoatime | kOCloexec |

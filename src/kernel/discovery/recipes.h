@@ -15,6 +15,10 @@
 
 namespace extsys::kernel::recipes {
 
+// Larger than any page (4K-64K): the size check fails with E2BIG after the
+// checks on other arguments, before anything is read or looked up.
+inline constexpr uint64_t kAbovePage = 1ULL << 20;
+
 // Where a recipe's calls went to the probe child, what each one tests.
 struct MountPlan {
   bool inChild = false;  // the calls go to the probe child

@@ -19,10 +19,6 @@ using namespace uapi;
 // which the RLIMIT_NPROC guard prevents.
 constexpr uint64_t kPidfdSlot = 0x10000;
 
-// Larger than any page (4K-64K): the size check fails with E2BIG after the
-// checks on other arguments, before anything is read or looked up.
-constexpr uint64_t kAbovePage = 1ULL << 20;
-
 }  // namespace
 
 void startOpenat2(Context& c) {

@@ -17,10 +17,6 @@ namespace {
 
 using namespace uapi;
 
-// Larger than any page (4K-64K): the size check fails with E2BIG after the
-// checks on other arguments, before anything is read or looked up.
-constexpr uint64_t kAbovePage = 1ULL << 20;
-
 void fallBack(Context& c, SyscallId id, const std::string& why) {
   auto& rep = c.f.report(id);
   rep.source = FeatureSource::Table;

@@ -261,4 +261,33 @@ KnownBits knownBits(KernelVersion v) {
   return k;
 }
 
+uint64_t cloneLegacyFlags(KernelVersion v) {
+  // Legacy bits clone3 gained after 5.3: CLONE_NEWTIME (5.6, 769071ac9f20).
+  constexpr struct {
+    KernelVersion since;
+    uint64_t bits;
+  } kLegacyGains[] = {{{5, 6}, uapi::kCloneNewtime}};
+  uint64_t bits = uapi::kCloneLegacyFlags;
+  for (const auto& g : kLegacyGains)
+    if (v < g.since)
+      bits &= ~g.bits;
+  return bits;
+}
+
+std::vector<KernelVersion> personaVersions() {
+  std::vector<KernelVersion> out;
+  for (const auto& r : kRows)
+    if (r.what != Unconfirmed)
+      out.push_back(r.since);
+  for (const auto& r : kLandlockAbi)
+    out.push_back(r.since);
+  out.push_back({5, 6});  // CLONE_NEWTIME in clone3 (cloneLegacyFlags)
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  // The release before the first row: a minor below it (5.2 before 5.3).
+  if (!out.empty() && out.front().minor > 0)
+    out.insert(out.begin(), KernelVersion{out.front().major, out.front().minor - 1, 0});
+  return out;
+}
+
 }  // namespace extsys::kernel

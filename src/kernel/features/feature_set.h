@@ -139,4 +139,17 @@ struct KnownBits {
 };
 KnownBits knownBits(KernelVersion v);
 
+// The 32 legacy clone flags a release's clone3 accepts in the answer's
+// sense (CSIGNAL and CLONE_DETACHED included, as the RFC reports them):
+// all of them from 5.6 on; before, without CLONE_NEWTIME, which clone3
+// rejected with EINVAL (src/kernel/features/VERSIONS.md, clone3).
+uint64_t cloneLegacyFlags(KernelVersion v);
+
+// The personas: one per release at which the version table changes what a
+// kernel answers or accepts (every row's and every Landlock ABI row's
+// release), oldest first, plus the release before the first row (no
+// syscall of the table at all). `--policy kernel-X.Y` takes any known
+// release; these are the ones with a behaviour of their own.
+std::vector<KernelVersion> personaVersions();
+
 }  // namespace extsys::kernel
