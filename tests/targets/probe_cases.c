@@ -476,5 +476,22 @@ int main(int argc, char **argv) {
         return cmd_orphan(argv[2]);
     if (!strcmp(argv[1], "run") && argc >= 3 && argc - 2 <= MAX_CASES)
         return run_cases(argc - 2, argv + 2);
+#ifdef EXTSYS_WITH_LIB
+    if (!strcmp(argv[1], "transcript") && argc == 3) {
+        static const char *names[MAX_CASES];
+        static const struct spec *specs[MAX_CASES];
+        int n = 0;
+        for (int i = 0; i < NT; i++)
+            if (!T[i].fn)
+                names[n] = T[i].name, specs[n++] = &T[i].s;
+        return cmd_transcript(n, names, specs, argv[2]);
+    }
+    if (!strcmp(argv[1], "lib_threads") && argc == 3)
+        return cmd_lib_threads(atoi(argv[2]));
+    if (!strcmp(argv[1], "lib_hygiene"))
+        return cmd_lib_hygiene();
+    if (!strcmp(argv[1], "lib_fork_during"))
+        return cmd_lib_fork_during();
+#endif
     return usage();
 }

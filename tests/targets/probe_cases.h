@@ -138,4 +138,13 @@ int c_vfork(void);
 int c_exec_chain(void);
 int c_concurrency(void);
 
+#ifdef EXTSYS_WITH_LIB
+/* ---- the same cases through libextsys (probe_lib.c, probe_cases_lib) ---- */
+int cmd_transcript(int n, const char *const *names, const struct spec *const *specs,
+                   const char *how);
+int cmd_lib_threads(int n);
+int cmd_lib_hygiene(void);
+int cmd_lib_fork_during(void);
+#endif
+
 #endif
