@@ -6,11 +6,10 @@
 
 #include "agent/oci_compose.h"
 #include "kernel/abi/syscalls.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::agent {
 namespace {
-
-constexpr uint64_t kBit63 = 1ULL << 63;
 
 std::string str(const ordered_json& o, const char* key) {
   auto it = o.find(key);
@@ -67,7 +66,7 @@ void checkArg(size_t i, const std::string& name, const ordered_json& a,
   const double approx = a["value"].get<double>();
   if (approx < static_cast<double>(1ULL << 62))
     return;  // not a bit-63 condition
-  const bool exact = a["value"].is_number_unsigned() && a["value"].get<uint64_t>() == kBit63;
+  const bool exact = a["value"].is_number_unsigned() && a["value"].get<uint64_t>() == uapi::kCheckFields;
   if (!exact)
     out.push_back({where(i, name),
                    "the mask is " + numberText(a["value"]) + ", not 9223372036854775808 (2^63)" +
@@ -76,7 +75,7 @@ void checkArg(size_t i, const std::string& name, const ordered_json& a,
                        "; the rule never matches a probe"});
   const auto& two = a.contains("valueTwo") ? a["valueTwo"] : ordered_json(0);
   const bool twoOk = two.is_number_unsigned() &&
-                     (two.get<uint64_t>() == kBit63 || two.get<uint64_t>() == 0);
+                     (two.get<uint64_t>() == uapi::kCheckFields || two.get<uint64_t>() == 0);
   if (!twoOk)
     out.push_back({where(i, name), "valueTwo is " + numberText(two) +
                                        ", neither 9223372036854775808 (2^63, probes) nor 0"});
@@ -106,7 +105,7 @@ bool inForce(const ordered_json& b, const std::string& name, const ordered_json&
       argsPlusClear = std::equal(ba.begin(), ba.end(), ra.begin()) &&
                       extra.value("index", -1) == sizeArg &&
                       str(extra, "op") == "SCMP_CMP_MASKED_EQ" &&
-                      extra.value("value", ordered_json()) == kBit63 &&
+                      extra.value("value", ordered_json()) == uapi::kCheckFields &&
                       extra.value("valueTwo", ordered_json(0)) == 0;
     }
     if (!argsSame && !argsPlusClear)

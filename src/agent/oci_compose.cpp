@@ -12,11 +12,10 @@
 #include <map>
 
 #include "kernel/abi/syscalls.h"
+#include "kernel/abi/uapi_compat.h"
 
 namespace extsys::agent {
 namespace {
-
-constexpr uint64_t kBit63 = 1ULL << 63;
 
 Error bad(const std::string& why) { return Error(EINVAL, why); }
 

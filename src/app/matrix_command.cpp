@@ -32,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 volatile sig_atomic_t gInterrupted = 0;
 void onInterrupt(int sig) { gInterrupted = sig; }
 
-int fatal(int status, const std::string& message) {
+int matrixFatal(int status, const std::string& message) {
   std::fprintf(stderr, "extsys: matrix: %s\n", message.c_str());
   return status;
 }
@@ -201,34 +201,34 @@ CLI::App* addMatrixCommand(CLI::App& app, MatrixOptions& o) {
 
 int matrixCommand(MatrixOptions o) {
   if (o.command.empty())
-    return fatal(kExitUsage, "no COMMAND given (usage: extsys matrix [OPTIONS] -- COMMAND...)");
+    return matrixFatal(kExitUsage, "no COMMAND given (usage: extsys matrix [OPTIONS] -- COMMAND...)");
   if (!o.command.front().empty() && o.command.front().front() == '-')
-    return fatal(kExitUsage, "unknown option '" + o.command.front() + "' (see extsys matrix --help)");
+    return matrixFatal(kExitUsage, "unknown option '" + o.command.front() + "' (see extsys matrix --help)");
   auto kernels = chosenKernels(o);
   if (!kernels)
-    return fatal(kExitUsage, kernels.error().message());
+    return matrixFatal(kExitUsage, kernels.error().message());
   if (o.jobs == 0)
     o.jobs = std::max(1u, std::thread::hardware_concurrency());
   std::error_code ec;
   const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   if (ec)
-    return fatal(1, "cannot find extsys itself (/proc/self/exe): " + ec.message());
+    return matrixFatal(1, "cannot find extsys itself (/proc/self/exe): " + ec.message());
 
   bool temporary = o.outputDir.empty();
   std::string dir = o.outputDir;
   if (temporary) {
     char tmpl[] = "/tmp/extsys-matrix-XXXXXX";
     if (mkdtemp(tmpl) == nullptr)
-      return fatal(1, std::string("mkdtemp: ") + std::strerror(errno));
+      return matrixFatal(1, std::string("mkdtemp: ") + std::strerror(errno));
     dir = tmpl;
   } else {
     std::filesystem::create_directories(dir, ec);
     if (ec)
-      return fatal(1, dir + ": " + ec.message());
+      return matrixFatal(1, dir + ": " + ec.message());
     dir = std::filesystem::absolute(dir).string();
   }
   if (!o.junit.empty() && !std::ofstream(o.junit, std::ios::app))
-    return fatal(1, o.junit + ": " + std::strerror(errno));
+    return matrixFatal(1, o.junit + ": " + std::strerror(errno));
 
   std::vector<MatrixRun> runs = planRuns(*kernels, dir);
   struct sigaction sa {};
@@ -314,9 +314,9 @@ int matrixCommand(MatrixOptions o) {
   if (temporary)
     std::filesystem::remove_all(dir, ec);
   if (gInterrupted)
-    return fatal(128 + gInterrupted, "interrupted: the runs still going were killed");
+    return matrixFatal(128 + gInterrupted, "interrupted: the runs still going were killed");
   if (!failure.empty())
-    return fatal(1, failure);
+    return matrixFatal(1, failure);
   return allOk ? 0 : 1;
 }
 

@@ -18,7 +18,7 @@ namespace {
 using kernel::KernelVersion;
 using kernel::SyscallId;
 
-constexpr KernelVersion kNewest{7, 2, 0};
+constexpr KernelVersion kNewestPersona{7, 2, 0};
 
 // VERSIONS.md, "The syscalls": the first release of each.
 struct Since {
@@ -68,7 +68,7 @@ class BuiltInPersona : public ::testing::TestWithParam<KernelVersion> {};
 // On the newest kernel the table knows and on this machine's 6.18.
 TEST_P(BuiltInPersona, HidesAndRefusesWhatItsKernelLacks) {
   const KernelVersion v = GetParam();
-  for (const KernelVersion host : {kNewest, KernelVersion{6, 18, 0}}) {
+  for (const KernelVersion host : {kNewestPersona, KernelVersion{6, 18, 0}}) {
     SCOPED_TRACE("persona " + label(v) + " on " + label(host));
     const Policy p = personaPolicy(v);
     auto e = makeEffective(p, kernel::featuresForVersion(host));
@@ -121,7 +121,7 @@ TEST_P(BuiltInPersona, SameAsThePolicyFile) {
   ASSERT_TRUE(file.ok()) << file.error().message();
   auto byName = parsePersonaName("kernel-" + label(v));
   ASSERT_TRUE(byName.has_value());
-  const auto k = kernel::featuresForVersion(kNewest);
+  const auto k = kernel::featuresForVersion(kNewestPersona);
   auto a = makeEffective(*file, k);
   auto b = makeEffective(personaPolicy(*byName), k);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -159,7 +159,7 @@ TEST(BuiltInPersonas, ListCoversEveryChange) {
   for (KernelVersion v : {KernelVersion{5, 5, 0}, KernelVersion{5, 7, 0}, KernelVersion{6, 7, 0},
                           KernelVersion{6, 12, 0}, KernelVersion{6, 15, 0}})  // sizes, Landlock ABIs
     EXPECT_TRUE(has(v)) << label(v);
-  EXPECT_EQ(listed.back(), kNewest);
+  EXPECT_EQ(listed.back(), kNewestPersona);
 }
 
 TEST(BuiltInPersonas, Names) {

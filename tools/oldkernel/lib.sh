@@ -114,8 +114,17 @@ copy_libs_foreign() {
     where="$(guest_lib "${interp##*/}")" || fatal "the loader $interp of $f is missing (not in $U nor installed as :$debarch)"
     mkdir -p "$(dirname "$R$interp")"; cp -L "${where#* }" "$R$interp"; chmod 755 "$R$interp"
   fi
+  # The build tree's own libraries (libextsys.so.0): through the ELF's
+  # RUNPATH ($ORIGIN-relative, as meson writes it), at the same path.
+  local runpath d
+  runpath="$(readelf -dW "$f" 2>/dev/null | sed -n 's/.*(RUNPATH).*\[\(.*\)\]$/\1/p' | tr ':' ' ')"
   for n in $(readelf -dW "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
-    if ! where="$(guest_lib "$n")"; then
+    where=""
+    for d in $runpath; do
+      d="${d//\$ORIGIN/$(dirname "$f")}"
+      if [ -e "$d/$n" ]; then where="$(realpath -m "$d")/$n $d/$n"; break; fi
+    done
+    if [ -z "$where" ] && ! where="$(guest_lib "$n")"; then
       [ -n "$lenient" ] && { echo "$n (${f##*/})" >>"$work/missing-libs"; continue; }
       fatal "library $n of $f is missing for $arch (not in $U nor installed as :$debarch)"
     fi
