@@ -154,8 +154,10 @@ std::string insertMember(const std::string& text, const Scanner& sc, Span obj,
     out += text.substr(obj.begin + 1);
     return out;
   }
-  if (multiline)
-    out += "\n" + std::string(indent, ' ');
+  if (multiline) {  // not "\n" + std::string(...): g++ 12 -O2 warns -Wrestrict (a false positive)
+    out += '\n';
+    out.append(indent, ' ');
+  }
   out += member + ",";
   if (!multiline)
     out += " ";
