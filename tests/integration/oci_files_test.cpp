@@ -142,7 +142,8 @@ TEST_F(OciFiles, CheckCatchesWhatOtherToolsBreak) {
 // holding the probe syscalls, a capability-gated allow and its EPERM twin.
 const char* const kBase = R"({
   "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
-  "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}],
+  "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+              {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
   "syscalls": [
     {"names": ["read", "openat2", "clone3", "mount_setattr", "exit_group"], "action": "SCMP_ACT_ALLOW", "args": [], "comment": "", "includes": {}, "excludes": {}},
     {"names": ["bpf", "perf_event_open"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
@@ -190,7 +191,11 @@ TEST_F(OciFiles, BaseIsKeptAndProbesAreSplitOffByBit63) {
   ASSERT_EQ(profile({"--into", cfg, "--base", base}).exitCode(), 0);
   auto s = ojson::parse(readFile(cfg))["linux"]["seccomp"];
   EXPECT_FALSE(s.contains("archMap"));
+#if defined(__x86_64__)
   EXPECT_EQ(s["architectures"][0], "SCMP_ARCH_X86_64");
+#elif defined(__aarch64__)
+  EXPECT_EQ(s["architectures"][0], "SCMP_ARCH_AARCH64");
+#endif
   bool eperm = false;
   for (const auto& rule : s["syscalls"]) {
     EXPECT_FALSE(rule.contains("includes") || rule.contains("excludes")) << rule.dump();
