@@ -12,8 +12,8 @@ void addSupervisorFlags(CLI::App* cmd, SupervisorFlags& flags, const std::string
       ->check(CLI::IsMember({"auto", "on", "off"}));
   cmd->add_option("--threads", flags.threads,
                   "most supervisor threads answering " + perWhat +
-                      "; a second one starts only when probes queue up (default: one per CPU, "
-                      "at most 8)")
+                      "; a second one starts only when probes queue up (default: one per two "
+                      "CPUs, at least 1, at most 8)")
       ->check(CLI::Range(1, 64));
 }
 

@@ -25,21 +25,8 @@
 namespace extsys::supervisor {
 namespace {
 
-// RECV sleeps even on a non-blocking fd. On kernels before the 2024 wake-up
-// fix (6.11), a notification withdrawn between poll() and RECV (its task
-// killed) leaves RECV asleep although no task is left. A 1 s timer whose
-// signal handler does nothing interrupts such a RECV (EINTR), and the loop
-// goes back to poll(), which then reports POLLHUP. It also wakes the serve()
-// thread should requestStop()'s signal land just before its RECV.
-//
-// It is armed on every kernel: whether RECV returns ENOENT once the filter
-// has no user cannot be told from the version (the fix may be backported,
-// or not) nor tested without a RECV that may sleep for ever. The cost is one
-// signal a second to one thread. The timer is a POSIX timer aimed at the
-// serve() thread alone (SIGEV_THREAD_ID), so the process's ITIMER_REAL stays
-// free, and it is deleted when serve() returns.
-constexpr int kWatchdogSignal = SIGALRM;
-// Sent to a worker to make its RECV return EINTR once serve() is stopping.
+// Sent to a thread blocked in RECV or ppoll() to make it return EINTR once
+// serve() is stopping; its handler does nothing.
 constexpr int kStopSignal = SIGUSR2;
 
 void onSignal(int) {}
@@ -47,7 +34,9 @@ void onSignal(int) {}
 // For the lifetime of the object: `sig` runs a handler that does nothing,
 // without SA_RESTART (so RECV returns EINTR), and is unblocked in this
 // thread. Then a signal still pending is dropped and the previous handler
-// and mask come back.
+// and mask come back - unless keepHandler() was called: a thread left
+// behind may still have the signal pending, and the default action of
+// SIGUSR2 would end the process.
 class InterruptingSignal {
 public:
   explicit InterruptingSignal(int sig) : sig_(sig) {}
@@ -67,6 +56,8 @@ public:
     return okStatus();
   }
 
+  void keepHandler() { keep_ = true; }
+
   ~InterruptingSignal() {
     if (!installed_)
       return;
@@ -75,11 +66,11 @@ public:
     const timespec now{0, 0};
     while (sigtimedwait(&set, nullptr, &now) == sig_) {
     }
-    sigaction(sig_, &previous_, nullptr);
+    if (!keep_)
+      sigaction(sig_, &previous_, nullptr);
     pthread_sigmask(SIG_SETMASK, &previousMask_, nullptr);
   }
 
-private:
   sigset_t only() const {
     sigset_t set;
     sigemptyset(&set);
@@ -87,54 +78,40 @@ private:
     return set;
   }
 
+private:
   int sig_;
   bool installed_ = false;
+  bool keep_ = false;
   struct sigaction previous_ {};
   sigset_t previousMask_{};
-};
-
-// kWatchdogSignal to the calling thread once a second, until destroyed.
-class RecvWatchdog {
-public:
-  RecvWatchdog() = default;
-  RecvWatchdog(const RecvWatchdog&) = delete;
-  RecvWatchdog& operator=(const RecvWatchdog&) = delete;
-
-  Status arm() {
-    sigevent ev{};
-    ev.sigev_notify = SIGEV_THREAD_ID;
-    ev.sigev_signo = kWatchdogSignal;
-    ev._sigev_un._tid = gettid();  // glibc 2.36 has no sigev_notify_thread_id
-    if (timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0)
-      return Error::fromErrno(errno, "timer_create");
-    armed_ = true;
-    itimerspec every{{1, 0}, {1, 0}};
-    if (timer_settime(timer_, 0, &every, nullptr) != 0)
-      return Error::fromErrno(errno, "timer_settime");
-    return okStatus();
-  }
-
-  ~RecvWatchdog() {
-    if (armed_)
-      timer_delete(timer_);
-  }
-
-private:
-  timer_t timer_{};
-  bool armed_ = false;
 };
 
 // Whether RECV found a notification already queued or slept until one came,
 // told by how long it took: a RECV that sleeps is woken by another thread's
 // system call and takes several microseconds at the least; one that finds a
-// notification waiting returns in about one. Only decides whether to start
-// another worker, never anything a target sees.
+// notification waiting returns in about one. A short RECV is only a hint
+// (with SYNC_WAKE_UP a sleeping RECV can take less than this on a fast
+// machine): a second worker starts only when, after such a RECV, another
+// notification is still queued once this one is answered, kGrowAfter times
+// in a row. Only decides whether to start another worker, never anything a
+// target sees; with one worker allowed nothing of this runs.
 constexpr uint64_t kRecvSleepThresholdNs = 3000;
+constexpr unsigned kGrowAfter = 4;
+
+// How long serve() keeps signalling workers once the listener hung up,
+// before it leaves the ones still blocked (in a page fault nobody services)
+// behind.
+constexpr int kStopGraceMs = 1000;
 
 uint64_t monotonicNs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+bool queued(int fd) {
+  pollfd pfd{fd, POLLIN, 0};
+  return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
 }
 
 }  // namespace
@@ -144,59 +121,86 @@ unsigned defaultWorkers() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) != 0)
     return 1;
-  return static_cast<unsigned>(std::clamp(CPU_COUNT(&set), 1, 8));
+  return static_cast<unsigned>(std::clamp(CPU_COUNT(&set) / 2, 1, 8));
 }
 
-// The workers of one serve() call. Worker 0 is the serve() thread itself.
-struct Supervisor::Pool {
+// Everything the workers read. Shared: a worker left behind by serve()
+// keeps it alive after the Supervisor is gone.
+struct Supervisor::Core {
+  Core(policy::EffectivePolicy p, SupervisorOptions o, AuditLog a)
+      : policy(std::move(p)),
+        options(std::move(o)),
+        probes(policy.answers, ProbeConfig{policy.probeErrno, options.pageSize}),
+        audit(std::move(a)) {}
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  Reply dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener, CallHandler& calls,
+                 Counters& counters) const;
+
+  const policy::EffectivePolicy policy;
+  const SupervisorOptions options;
+  const kernel::SyscallLookup lookup;
+  const ProbeHandler probes;
+  const AuditLog audit;
+};
+
+// The workers of one serve() call, and the listener they answer. Each
+// worker thread holds a reference, so a worker left behind keeps all it
+// uses.
+struct Supervisor::Pool : std::enable_shared_from_this<Pool> {
   struct Worker {
     Worker(const policy::EffectivePolicy& p, uint64_t pageSize) : calls(p, pageSize) {}
     CallHandler calls;  // per worker: it has scratch space
     Counters counters;
-    std::thread thread;  // empty for worker 0
+    std::thread thread;
     std::atomic<bool> done{false};
   };
 
-  Pool(const Supervisor& s, const kernel::NotifyFd& l) : sup(s), listener(l) {}
+  Pool(std::shared_ptr<const Core> c, kernel::NotifyFd l, pthread_t serving)
+      : core(std::move(c)), listener(std::move(l)), serveThread(serving) {
+    workers.reserve(core->options.maxWorkers);  // start() never reallocates
+  }
 
   void loop(Worker& w);
-  void grow();
+  bool start();  // one more worker; false when none could start
+  void maybeGrow(unsigned& streak);
   void requestStop(std::optional<Error> why);
-  void stopWorkers();
+  unsigned stopWorkers();  // returns how many were left behind
 
-  const Supervisor& sup;
-  const kernel::NotifyFd& listener;
-  const pthread_t serveThread = pthread_self();
+  const std::shared_ptr<const Core> core;
+  const kernel::NotifyFd listener;
+  const pthread_t serveThread;
   std::atomic<unsigned> idle{0};  // workers waiting in RECV
   std::atomic<bool> stop{false};
+  std::atomic<bool> cannotGrow{false};  // set under mu; read without it
   std::mutex mu;  // guards everything below
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<Error> failure;
-  bool cannotGrow = false;
 };
 
 // RECV blocks until a notification arrives; no poll() per probe. It
 // returns ENOENT when the filter loses its last user (Linux 6.11+) or
-// EINTR from the watchdog (older kernels) or from requestStop(): then a
-// zero-timeout poll() tells whether the listener hung up.
+// EINTR from requestStop()/stopWorkers(): then a zero-timeout poll() tells
+// whether the listener hung up (serve()'s thread notices that too, and
+// stops the workers RECV keeps asleep on older kernels).
 void Supervisor::Pool::loop(Worker& w) {
   auto channel = kernel::NotifyChannel::open(listener);
   if (!channel) {
-    if (pthread_equal(pthread_self(), serveThread))
-      requestStop(std::move(channel).error());
-    else
-      log::supervisor().debug("a worker could not start: {}", channel.error().message());
+    requestStop(std::move(channel).error());
     return;
   }
+  unsigned streak = 0;
+  const bool mayGrow = core->options.maxWorkers > 1;
   while (!stop.load(std::memory_order_acquire)) {
     idle.fetch_add(1, std::memory_order_relaxed);
-    const uint64_t before = monotonicNs();
+    const uint64_t before = mayGrow ? monotonicNs() : 0;
     int err = channel->recv();
-    const bool waited = monotonicNs() - before > kRecvSleepThresholdNs;
+    const bool waited = mayGrow && monotonicNs() - before > kRecvSleepThresholdNs;
     idle.fetch_sub(1, std::memory_order_relaxed);
     if (err == 0) {
       const seccomp_notif& n = channel->notif();
-      const Reply r = sup.dispatch(n, listener, w.calls, w.counters);
+      const Reply r = core->dispatch(n, listener, w.calls, w.counters);
       if (r.kind != Reply::Kind::Drop) {
         err = r.kind == Reply::Kind::Continue ? channel->sendContinue(n.id)
               : r.err != 0                    ? channel->sendError(n.id, r.err)
@@ -207,10 +211,12 @@ void Supervisor::Pool::loop(Worker& w) {
           log::supervisor().warn("Failed to send answer to pid {}: {}, ignoring", n.pid,
                                  errnoDescribe(err));
       }
-      // This notification was queued before we asked for it (RECV did not
-      // sleep) and no other worker is waiting: probes are queueing up.
-      if (!waited && idle.load(std::memory_order_relaxed) == 0)
-        grow();
+      // This notification may have been queued before we asked for it (RECV
+      // did not sleep) and no other worker is waiting: probes may be queueing.
+      if (mayGrow && !waited && idle.load(std::memory_order_relaxed) == 0)
+        maybeGrow(streak);
+      else
+        streak = 0;
       continue;
     }
     if (stop.load(std::memory_order_acquire))
@@ -231,25 +237,50 @@ void Supervisor::Pool::loop(Worker& w) {
   }
 }
 
-void Supervisor::Pool::grow() {
-  std::lock_guard lock(mu);
-  if (stop.load() || cannotGrow || workers.size() >= sup.options_.maxWorkers)
+// Confirms the hint: another notification already waits now that this one
+// is answered. Stops asking once no worker can be added.
+void Supervisor::Pool::maybeGrow(unsigned& streak) {
+  if (cannotGrow.load(std::memory_order_relaxed))  // stale false: one poll() more
     return;
-  auto w = std::make_unique<Worker>(sup.policy_, sup.options_.pageSize);
+  if (!queued(listener.fd())) {
+    streak = 0;
+    return;
+  }
+  if (++streak < kGrowAfter)
+    return;
+  streak = 0;
+  std::lock_guard lock(mu);
+  if (stop.load() || cannotGrow)
+    return;
+  if (workers.size() >= core->options.maxWorkers) {
+    cannotGrow = true;
+    return;
+  }
+  if (!start())
+    cannotGrow = true;
+}
+
+// Called with mu held (or before any worker runs).
+bool Supervisor::Pool::start() {
+  auto w = std::make_unique<Worker>(core->policy, core->options.pageSize);
   Worker& ref = *w;
   try {
-    ref.thread = std::thread([this, &ref] {
-      loop(ref);
+    ref.thread = std::thread([self = shared_from_this(), &ref] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, kStopSignal);
+      pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+      self->loop(ref);
       ref.done.store(true, std::memory_order_release);
     });
   } catch (const std::system_error& e) {
     // Out of threads or memory: the workers we have go on serving.
-    cannotGrow = true;
     log::supervisor().info("cannot start another supervisor thread ({}); serving with {}",
                            e.what(), workers.size());
-    return;
+    return false;
   }
   workers.push_back(std::move(w));
+  return true;
 }
 
 void Supervisor::Pool::requestStop(std::optional<Error> why) {
@@ -258,40 +289,46 @@ void Supervisor::Pool::requestStop(std::optional<Error> why) {
     failure = std::move(why);
   if (stop.exchange(true, std::memory_order_acq_rel))
     return;
-  // serve() stops the others; it only needs waking. Should this signal land
-  // just before its RECV, the 1 s watchdog wakes it instead.
+  // serve()'s thread stops the workers; it only needs waking from ppoll(),
+  // which unblocks the signal atomically: it cannot be missed.
   if (!pthread_equal(pthread_self(), serveThread))
     pthread_kill(serveThread, kStopSignal);
 }
 
-// Called by serve() once stop is set: signals every other worker until it
-// has left its loop (a signal can land just before a RECV and be missed),
-// then joins them.
-void Supervisor::Pool::stopWorkers() {
-  for (;;) {
+// Called by serve() once stop is set: signals every worker until it has
+// left its loop (a signal can land just before a RECV and be missed), then
+// joins them. A worker still blocked after kStopGraceMs - in a page fault of
+// a gone task's FUSE or userfaultfd page nobody services - is detached: it
+// holds the pool, ends when its call returns, and is not waited for.
+unsigned Supervisor::Pool::stopWorkers() {
+  const timespec pause{0, 2'000'000};
+  for (int waitedMs = 0;; waitedMs += 2) {
     bool all = true;
     {
       std::lock_guard lock(mu);
-      for (size_t i = 1; i < workers.size(); ++i)
-        if (!workers[i]->done.load(std::memory_order_acquire)) {
+      for (const auto& w : workers)
+        if (!w->done.load(std::memory_order_acquire)) {
           all = false;
-          pthread_kill(workers[i]->thread.native_handle(), kStopSignal);
+          if (waitedMs < kStopGraceMs)
+            pthread_kill(w->thread.native_handle(), kStopSignal);
         }
     }
-    if (all)
+    if (all || waitedMs >= kStopGraceMs)
       break;
-    const timespec pause{0, 2'000'000};
     nanosleep(&pause, nullptr);
   }
-  for (size_t i = 1; i < workers.size(); ++i)
-    workers[i]->thread.join();
+  std::lock_guard lock(mu);
+  unsigned leftBehind = 0;
+  for (const auto& w : workers) {
+    if (w->done.load(std::memory_order_acquire)) {
+      w->thread.join();
+    } else {
+      w->thread.detach();
+      ++leftBehind;
+    }
+  }
+  return leftBehind;
 }
-
-Supervisor::Supervisor(policy::EffectivePolicy policy, SupervisorOptions options, AuditLog audit)
-    : policy_(std::move(policy)),
-      options_(std::move(options)),
-      probes_(policy_.answers, ProbeConfig{policy_.probeErrno, options_.pageSize}),
-      audit_(std::move(audit)) {}
 
 Result<std::unique_ptr<Supervisor>> Supervisor::create(policy::EffectivePolicy policy,
                                                        SupervisorOptions options) {
@@ -308,13 +345,13 @@ Result<std::unique_ptr<Supervisor>> Supervisor::create(policy::EffectivePolicy p
       return std::move(opened).error();
     audit = std::move(*opened);
   }
-  return std::unique_ptr<Supervisor>(
-      new Supervisor(std::move(policy), std::move(options), std::move(audit)));
+  return std::unique_ptr<Supervisor>(new Supervisor(
+      std::make_shared<const Core>(std::move(policy), std::move(options), std::move(audit))));
 }
 
-Reply Supervisor::dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener,
+Reply Supervisor::Core::dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener,
                            CallHandler& calls, Counters& counters) const {
-  const kernel::SyscallDesc* d = lookup_.find(n.data.arch, static_cast<int>(n.data.nr));
+  const kernel::SyscallDesc* d = lookup.find(n.data.arch, static_cast<int>(n.data.nr));
   if (d == nullptr) {
     // Not something our filter notifies: answer what the kernel answers when
     // no supervisor is there.
@@ -324,16 +361,16 @@ Reply Supervisor::dispatch(const seccomp_notif& n, const kernel::NotifyFd& liste
     return {Reply::Kind::Send, ENOSYS, "rejected"};
   }
   const bool probe = n.data.args[d->sizeArg] & uapi::kCheckFields;
-  const policy::EffectiveSyscall& decided = policy_.of(d->id);
+  const policy::EffectiveSyscall& decided = policy.of(d->id);
   Reply r;
   if (probe && decided.probe == policy::ProbeMode::Emulate)
-    r = probes_.handle(n, *d, listener, counters);
+    r = probes.handle(n, *d, listener, counters);
   else if (!probe && decided.call == policy::CallMode::Restrict)
     r = calls.handle(n, *d, listener, counters);
   else
     r = {Reply::Kind::Send, ENOSYS, "rejected"};
-  if (audit_.enabled())
-    audit_.write({&n, d->name.data(), probe ? "probe" : "call",
+  if (audit.enabled())
+    audit.write({&n, d->name.data(), probe ? "probe" : "call",
                   n.data.args[d->sizeArg] & ~uapi::kCheckFields, r.decision,
                   r.kind == Reply::Kind::Send ? r.err : 0});
   return r;
@@ -343,41 +380,63 @@ Status Supervisor::serve(UniqueFd listenerFd) {
   auto made = kernel::NotifyFd::create(std::move(listenerFd));
   if (!made)
     return std::move(made).error();
-  const kernel::NotifyFd& listener = *made;
 
-  if (options_.syncWakeUp != SyncWakeUp::Off) {
+  const SyncWakeUp sync = core_->options.syncWakeUp;
+  if (sync != SyncWakeUp::Off) {
     // Wake the target on the CPU that answers it (6.6+). Optional: older
     // kernels simply lack it.
-    if (int err = listener.enableSyncWakeUp(); err != 0) {
-      if (options_.syncWakeUp == SyncWakeUp::On)
+    if (int err = made->enableSyncWakeUp(); err != 0) {
+      if (sync == SyncWakeUp::On)
         log::supervisor().warn("SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP unavailable: {}, ignoring",
                                errnoDescribe(err));
       else
         log::supervisor().debug("SYNC_WAKE_UP unavailable: {}", errnoName(err));
     }
   }
-  InterruptingSignal watchdogSignal(kWatchdogSignal), stopSignal(kStopSignal);
-  RecvWatchdog watchdog;  // destroyed first: no tick after the handler goes
-  if (auto st = watchdogSignal.install(); !st)
-    return std::move(st).error();
+  InterruptingSignal stopSignal(kStopSignal);
   if (auto st = stopSignal.install(); !st)
     return std::move(st).error();
-  if (auto st = watchdog.arm(); !st)
-    return std::move(st).error();
+  // Blocked in this thread except inside ppoll(), which unblocks it
+  // atomically; the workers unblock it for themselves.
+  const sigset_t stopOnly = stopSignal.only();
+  sigset_t inPoll;
+  pthread_sigmask(SIG_BLOCK, &stopOnly, &inPoll);
+  sigdelset(&inPoll, kStopSignal);
 
-  Pool pool(*this, listener);
-  pool.workers.reserve(options_.maxWorkers);  // grow() never reallocates
-  pool.workers.push_back(std::make_unique<Pool::Worker>(policy_, options_.pageSize));
-  pool.loop(*pool.workers.front());
-  pool.requestStop(std::nullopt);  // a no-op unless loop() failed to start
-  pool.stopWorkers();
+  auto pool = std::make_shared<Pool>(core_, std::move(*made), pthread_self());
+  {
+    std::lock_guard lock(pool->mu);
+    if (!pool->start())
+      return Error(EAGAIN, "cannot start the supervisor's worker thread");
+  }
+  // This thread only waits for the hang-up. poll() with no event asked for
+  // sleeps through the listener's EPOLLIN/EPOLLOUT wake-ups (they carry a
+  // key this waiter does not match), so it costs the probes nothing.
+  while (!pool->stop.load(std::memory_order_acquire)) {
+    pollfd pfd{pool->listener.fd(), 0, 0};
+    const int n = ppoll(&pfd, 1, nullptr, &inPoll);
+    if (n < 0 && errno != EINTR) {
+      pool->requestStop(Error::fromErrno(errno, "ppoll(listener)"));
+      break;
+    }
+    if (n > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
+      pool->requestStop(std::nullopt);
+  }
+  workersLeftBehind_ = pool->stopWorkers();
+  if (workersLeftBehind_ != 0) {
+    stopSignal.keepHandler();
+    log::supervisor().info("{} worker(s) left behind, blocked in a system call on a gone task",
+                           workersLeftBehind_);
+  }
 
+  std::lock_guard lock(pool->mu);
   counters_ = {};
-  for (const auto& w : pool.workers)
-    counters_ += w->counters;
-  workersStarted_ = static_cast<unsigned>(pool.workers.size());
-  if (pool.failure)
-    return std::move(*pool.failure);
+  for (const auto& w : pool->workers)
+    if (!w->thread.joinable() && w->done.load(std::memory_order_acquire))
+      counters_ += w->counters;
+  workersStarted_ = static_cast<unsigned>(pool->workers.size());
+  if (pool->failure)
+    return std::move(*pool->failure);
   log::supervisor().debug("listener has no tasks left: {} worker(s); answered {}, rejected {}, "
                           "faulted {}, gone {}, unwritable {}, calls allowed {}, denied {}",
                           workersStarted_, counters_.answered, counters_.rejected,

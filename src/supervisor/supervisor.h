@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 // supervisor/supervisor.h - serves one seccomp listener until no task uses it.
 //
-// Threading: serve() blocks the calling thread, which is the first worker.
-// More workers start on demand - when a notification was already queued
-// before any worker asked for it - up to SupervisorOptions::maxWorkers; each has its
-// own buffers, call-handler scratch and counters, and the kernel hands every
-// notification to exactly one of them. Async-signal safety: none. While it
-// runs, serve() handles SIGALRM (a watchdog timer aimed at its own thread)
-// and SIGUSR2 (stopping workers); it restores both dispositions, and its
-// thread's signal mask, before it returns.
+// Threading: serve() blocks the calling thread, which only waits for the
+// listener to hang up (no task left in the filter); worker threads answer
+// the notifications. One worker starts with serve(); more start on demand -
+// when notifications really queue up - up to SupervisorOptions::maxWorkers;
+// each has its own buffers, call-handler scratch and counters, and the
+// kernel hands every notification to exactly one of them. Once the listener
+// hangs up serve() returns within about a second whatever a worker is
+// blocked in (process_vm_writev into a FUSE or userfaultfd page nobody
+// services, for one): such a worker is left behind, owning what it still
+// uses, and ends by itself when its call returns. Async-signal safety: none.
+// While it runs, serve() handles SIGUSR2 (stopping workers); it restores the
+// disposition and its thread's signal mask before it returns, unless it
+// left a worker behind (then the do-nothing handler stays installed).
 #pragma once
 
 #include <memory>
@@ -25,7 +30,11 @@ namespace extsys::supervisor {
 
 enum class SyncWakeUp : uint8_t { Auto, On, Off };
 
-// The default for maxWorkers: one per CPU this process may run on, at most 8.
+// The default for maxWorkers: one per two CPUs this process may run on, at
+// least 1, at most 8. A probe's round trip keeps the probing thread's CPU
+// and a worker's busy, so workers beyond half the CPUs only compete with
+// the threads they serve (on 2 CPUs a second worker lowered both latency
+// and throughput: issue 22).
 unsigned defaultWorkers();
 
 struct SupervisorOptions {
@@ -50,20 +59,19 @@ public:
   const Counters& counters() const { return counters_; }
   // How many workers serve() started (1 until a second one was needed).
   unsigned workersStarted() const { return workersStarted_; }
+  // How many workers serve() left behind, blocked in a system call after
+  // the listener hung up (their counters are not in counters()).
+  unsigned workersLeftBehind() const { return workersLeftBehind_; }
 
 private:
+  struct Core;  // what workers read; shared with any worker left behind
   struct Pool;
-  Supervisor(policy::EffectivePolicy policy, SupervisorOptions options, AuditLog audit);
-  Reply dispatch(const seccomp_notif& n, const kernel::NotifyFd& listener, CallHandler& calls,
-                 Counters& counters) const;
+  explicit Supervisor(std::shared_ptr<const Core> core) : core_(std::move(core)) {}
 
-  policy::EffectivePolicy policy_;
-  SupervisorOptions options_;
-  kernel::SyscallLookup lookup_;
-  ProbeHandler probes_;
-  AuditLog audit_;
+  std::shared_ptr<const Core> core_;
   Counters counters_;
   unsigned workersStarted_ = 0;
+  unsigned workersLeftBehind_ = 0;
 };
 
 }  // namespace extsys::supervisor

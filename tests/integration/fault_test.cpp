@@ -179,8 +179,10 @@ bool goneWithin(pid_t pid, int seconds) {
   return !std::filesystem::exists(dir);
 }
 
-// One worker serves until probes arrive while it is busy; then more start,
-// up to --threads (default: one per CPU). All stop with the program.
+// One worker serves until probes queue up while it is busy; then more
+// start, up to --threads (default: one per two CPUs, so none on a 2-CPU
+// machine: there a second worker made probes slower, issue 22). All stop
+// with the program.
 TEST(Workers, MoreStartOnlyUnderConcurrentProbesAndAllStopWithTheProgram) {
   const unsigned cpus = std::thread::hardware_concurrency();
   struct Case {
@@ -189,7 +191,7 @@ TEST(Workers, MoreStartOnlyUnderConcurrentProbesAndAllStopWithTheProgram) {
     int minWorkers, maxWorkers;
   };
   const std::string probes = binary("PROBE_CASES");
-  const int most = static_cast<int>(std::clamp(cpus, 1u, 8u));
+  const int most = static_cast<int>(std::clamp(cpus / 2, 1u, 8u));
   const std::vector<Case> cases{
       {{}, {"/bin/true"}, 1, 1},  // nothing to answer: no second thread
       {{}, {probes, "run", "concurrency_16x2000"}, std::min(2, most), most},

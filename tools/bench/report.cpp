@@ -45,6 +45,8 @@ Dist distOf(const std::vector<std::vector<double>>& rounds) {
   if (all.empty())
     return d;
   d.median = median(medians);
+  d.p10 = percentile(all, 10);
+  d.p90 = percentile(all, 90);
   d.p99 = percentile(all, 99);
   d.samples = all.size();
   d.rounds = medians.size();
@@ -127,21 +129,24 @@ void printTable(const Machine& m, const std::vector<Row>& rows, std::FILE* out) 
   std::fprintf(out, "  command : %s\n", m.command.c_str());
   std::fprintf(out, "  date    : %s (%s)\n", m.date.c_str(), m.load.c_str());
   std::fprintf(out, "  median = median of per-round medians (rounds alternate baseline and "
-                    "candidate); p99 = all samples pooled;\n"
+                    "candidate); p10/p90/p99 = all samples pooled;\n"
                     "  ratio = candidate / baseline from this same run, paired: the median over "
                     "rounds of the per-round ratio.\n");
-  auto line = [out](const char* a, const std::string& b, const std::string& c,
-                    const char* d, const char* e, const char* f) {
-    std::fprintf(out, "  %-56s %11s %11s  %-24s %-14s %s\n", a, b.c_str(), c.c_str(), d, e, f);
+  auto line = [out](const char* a, const std::string& p10, const std::string& b,
+                    const std::string& p90, const std::string& c, const char* d, const char* e,
+                    const char* f) {
+    std::fprintf(out, "  %-56s %10s %10s %10s %10s  %-24s %-14s %s\n", a, p10.c_str(), b.c_str(),
+                 p90.c_str(), c.c_str(), d, e, f);
   };
   std::string section;
   for (const Row& r : rows) {
     if (r.section != section) {
       section = r.section;
       std::fprintf(out, "\n%s\n", sectionTitle(section));
-      line("measurement", "median", "p99", "ratio", "target", "verdict");
+      line("measurement", "p10", "median", "p90", "p99", "ratio", "target", "verdict");
     }
-    line(r.name.c_str(), formatValue(r.unit, r.dist.median), formatValue(r.unit, r.dist.p99),
+    line(r.name.c_str(), formatValue(r.unit, r.dist.p10), formatValue(r.unit, r.dist.median),
+         formatValue(r.unit, r.dist.p90), formatValue(r.unit, r.dist.p99),
          r.ratio.c_str(), r.target.c_str(), r.verdict.c_str());
   }
   int met = 0, missed = 0, inconclusive = 0;
@@ -180,11 +185,13 @@ bool writeJson(const std::string& path, const Machine& m, const std::vector<Row>
     const Row& r = rows[i];
     std::fprintf(f,
                  "    {\"section\": \"%s\", \"measurement\": \"%s\", \"unit\": \"%s\", "
-                 "\"median\": %s, \"p99\": %s, \"samples\": %zu, \"rounds\": %zu, "
+                 "\"p10\": %s, \"median\": %s, \"p90\": %s, \"p99\": %s, \"samples\": %zu, "
+                 "\"rounds\": %zu, "
                  "\"ratio\": %s, \"ratio_text\": \"%s\", \"target\": \"%s\", "
                  "\"verdict\": \"%s\", \"note\": \"%s\"}%s\n",
                  r.section.c_str(), jsonEscape(r.name).c_str(), unitName(r.unit),
-                 jsonNum(r.dist.median).c_str(), jsonNum(r.dist.p99).c_str(), r.dist.samples,
+                 jsonNum(r.dist.p10).c_str(), jsonNum(r.dist.median).c_str(),
+                 jsonNum(r.dist.p90).c_str(), jsonNum(r.dist.p99).c_str(), r.dist.samples,
                  r.dist.rounds, jsonNum(r.ratioValue).c_str(), jsonEscape(r.ratio).c_str(),
                  jsonEscape(r.target).c_str(), jsonEscape(r.verdict).c_str(),
                  jsonEscape(r.note).c_str(), i + 1 < rows.size() ? "," : "");

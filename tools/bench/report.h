@@ -13,7 +13,7 @@ namespace bench {
 // medians (robust to one noisy round), p99 = 99th percentile of all samples
 // pooled.
 struct Dist {
-  double median = NAN, p99 = NAN;
+  double median = NAN, p10 = NAN, p90 = NAN, p99 = NAN;  // p10/p90/p99: samples pooled
   size_t samples = 0, rounds = 0;
 };
 Dist distOf(const std::vector<std::vector<double>>& rounds);
