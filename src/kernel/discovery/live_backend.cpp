@@ -184,7 +184,8 @@ void parseInts(const std::string& d, std::vector<int>& ints, std::string& note) 
   if (5 + bytes > d.size())
     return;
   ints.resize(n);
-  std::memcpy(ints.data(), d.data() + 5, bytes);
+  if (bytes != 0)  // an empty vector's data() may be null: memcpy(nullptr, ..., 0) is UB
+    std::memcpy(ints.data(), d.data() + 5, bytes);
   note.assign(d.begin() + 5 + static_cast<long>(bytes), d.end());
 }
 
