@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -272,7 +273,11 @@ std::string discoverySideEffects(bool (*prepare)()) {
     return "pipe failed";
   pid_t outer = fork();
   if (outer == 0) {
-    if (unshare(CLONE_NEWPID) != 0)
+    // A mount namespace of its own, cut off from the host's propagation:
+    // the mount table compared below changes only by what this process
+    // does, not by a container another program starts meanwhile.
+    if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
       _exit(10);
     pid_t inner = fork();  // pid 1 of the new namespace
     if (inner == 0) {
