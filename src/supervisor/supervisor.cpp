@@ -339,6 +339,12 @@ Reply Supervisor::dispatch(const seccomp_notif& n, const kernel::NotifyFd& liste
   return r;
 }
 
+Reply Supervisor::decide(const seccomp_notif& n, const kernel::NotifyFd& listener) {
+  if (!decideCalls_)
+    decideCalls_ = std::make_unique<CallHandler>(policy_, options_.pageSize);
+  return dispatch(n, listener, *decideCalls_, counters_);
+}
+
 Status Supervisor::serve(UniqueFd listenerFd) {
   auto made = kernel::NotifyFd::create(std::move(listenerFd));
   if (!made)
