@@ -18,6 +18,7 @@
 #include <cstring>
 #include <set>
 
+#include "agent/lxc_proxy.h"
 #include "agent/receive.h"
 #include "base/errno_name.h"
 #include "base/log.h"
@@ -44,17 +45,21 @@ Result<sockaddr_un> unixAddress(const std::string& path) {
 }
 
 // A socket file left by an agent that died is replaced; a live agent is not.
-Status removeStaleSocket(const std::string& path, const sockaddr_un& addr) {
+Status removeStaleSocket(const std::string& path, const sockaddr_un& addr, int type) {
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0)
     return errno == ENOENT ? okStatus() : Error::fromErrno(errno, "stat " + path);
   if (!S_ISSOCK(st.st_mode))
     return Error(EEXIST, path + " exists and is not a socket");
-  UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd probe(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
   if (!probe.valid())
     return Error::fromErrno(errno, "socket(AF_UNIX)");
   if (connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
     return Error(EADDRINUSE, "another agent is listening on " + path);
+  // EPROTOTYPE: a live socket of the other type (the OCI one at the LXC
+  // path or back): not ours to remove either.
+  if (errno == EPROTOTYPE)
+    return Error(EADDRINUSE, "a socket of another type is listening on " + path);
   if (errno != ECONNREFUSED)
     return Error::fromErrno(errno, "connect " + path);
   if (unlink(path.c_str()) != 0)
@@ -69,7 +74,7 @@ struct BoundSocket {
   ino_t ino = 0;
 };
 
-Result<BoundSocket> bindSocket(const std::string& path) {
+Result<BoundSocket> bindSocket(const std::string& path, int type) {
   auto addr = unixAddress(path);
   if (!addr)
     return std::move(addr).error();
@@ -80,10 +85,10 @@ Result<BoundSocket> bindSocket(const std::string& path) {
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
       return Error::fromErrno(errno, "mkdir " + dir);
   }
-  if (auto st = removeStaleSocket(path, *addr); !st)
+  if (auto st = removeStaleSocket(path, *addr, type); !st)
     return std::move(st).error();
   BoundSocket b;
-  b.fd.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  b.fd.reset(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
   if (!b.fd.valid())
     return Error::fromErrno(errno, "socket(AF_UNIX)");
   // Owner only: whoever can connect can make the agent serve a listener.
@@ -118,15 +123,9 @@ std::string describeStatus(int status) {
   return "status " + std::to_string(status);
 }
 
-// The per-connection server process; returns its exit status.
-int serveConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o,
-                    const sigset_t& originalMask) {
-  // Its own process group: a Ctrl-C meant for the accept loop does not
-  // take running containers' servers with it.
-  setpgid(0, 0);
-  sigprocmask(SIG_SETMASK, &originalMask, nullptr);
-  (void)setUpLogging(o.logFile);
-
+// The per-connection server process of an OCI runtime; returns its exit
+// status.
+int serveConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o) {
   auto got = receiveContainerState(
       conn.get(), {o.stateTimeout, o.maxStateBytes, static_cast<size_t>(o.maxFdsPerConnection)});
   conn.reset();  // runtimes never read: nothing to answer on it
@@ -186,57 +185,91 @@ int serveConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o,
 // would make the whole binary dynamic for these twenty lines, which follow
 // the documented protocol (sd_listen_fds(3)): LISTEN_PID is us, LISTEN_FDS
 // counts the fds from 3 (SD_LISTEN_FDS_START).
-Result<int> socketFromSystemd() {
+Result<ActivatedSockets> socketsFromSystemd() {
   const char* pid = std::getenv("LISTEN_PID");
   const char* fds = std::getenv("LISTEN_FDS");
   if (pid == nullptr || fds == nullptr || std::atol(pid) != static_cast<long>(getpid()))
-    return -1;
+    return ActivatedSockets{};
   const std::string count = fds;
   unsetenv("LISTEN_PID");
   unsetenv("LISTEN_FDS");
   unsetenv("LISTEN_FDNAMES");
-  if (count != "1")
+  if (count != "1" && count != "2")
     return Error(EINVAL, "socket activation passed " + count +
-                             " sockets; extsys agent takes exactly one (ListenStream=PATH)");
-  constexpr int fd = 3;  // SD_LISTEN_FDS_START
-  int type = 0, domain = 0, listening = 0;
-  socklen_t len = sizeof type;
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
-    return Error::fromErrno(errno, "socket activation: fd 3");
-  len = sizeof domain;
-  getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
-  len = sizeof listening;
-  getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
-  if (type != SOCK_STREAM || domain != AF_UNIX || !listening)
-    return Error(EINVAL,
-                 "socket activation: fd 3 is not a listening AF_UNIX stream socket "
-                 "(use ListenStream=/absolute/path in the .socket unit)");
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
-  return fd;
+                             " sockets; extsys agent takes one or two (ListenStream=PATH for "
+                             "OCI runtimes, ListenSequentialPacket=PATH for LXC)");
+  ActivatedSockets out;
+  for (int fd = 3; fd < 3 + std::stoi(count); ++fd) {  // SD_LISTEN_FDS_START
+    int type = 0, domain = 0, listening = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+      return Error::fromErrno(errno, "socket activation: fd " + std::to_string(fd));
+    len = sizeof domain;
+    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+    len = sizeof listening;
+    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+    int& slot = type == SOCK_STREAM ? out.oci : out.lxc;
+    if ((type != SOCK_STREAM && type != SOCK_SEQPACKET) || domain != AF_UNIX || !listening ||
+        slot >= 0)
+      return Error(EINVAL, "socket activation: fd " + std::to_string(fd) +
+                               " is not a listening AF_UNIX socket of a type not yet passed "
+                               "(use ListenStream=/absolute/path for OCI runtimes and "
+                               "ListenSequentialPacket=/absolute/path for LXC in the .socket "
+                               "unit)");
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    slot = fd;
+  }
+  return out;
 }
 
 namespace {
 
-// The listening socket: the one systemd passed when there is no --socket,
-// else one bound at --socket (`boundPath` is then set, for the unlink).
-Result<BoundSocket> openListeningSocket(const AgentOptions& o, std::string& boundPath) {
-  if (o.socketPath.empty()) {
-    auto activated = socketFromSystemd();
-    if (!activated)
-      return std::move(activated).error();
-    if (*activated < 0)
-      return Error(EINVAL, "no --socket given and not socket-activated (LISTEN_FDS)");
-    BoundSocket b;
-    b.fd.reset(*activated);
-    logger().info("listening on the socket systemd passed");
-    return b;
+struct Listening {
+  BoundSocket oci, lxc;               // fd -1: not served
+  std::string ociBound, lxcBound;     // paths we bound (to unlink at the end)
+};
+
+// The listening sockets: the ones systemd passed where no path is given,
+// else bound at the paths.
+Result<Listening> openListeningSockets(const AgentOptions& o) {
+  Listening l;
+  auto activated = socketsFromSystemd();
+  if (!activated)
+    return std::move(activated).error();
+  auto openOne = [&](const std::string& path, int passed, int type, const char* what,
+                  BoundSocket& into, std::string& bound) -> Status {
+    if (path.empty()) {
+      if (passed >= 0) {
+        into.fd.reset(passed);
+        logger().info("listening on the socket systemd passed ({})", what);
+      }
+      return okStatus();
+    }
+    if (passed >= 0)
+      close(passed);  // a path was given: it wins
+    auto b = bindSocket(path, type);
+    if (!b)
+      return std::move(b).error();
+    into = std::move(*b);
+    bound = path;
+    logger().info("listening on {} ({})", path, what);
+    return okStatus();
+  };
+  if (o.serveOci) {
+    if (auto st = openOne(o.socketPath, activated->oci, SOCK_STREAM, "OCI runtimes", l.oci,
+                       l.ociBound);
+        !st)
+      return std::move(st).error();
+  } else if (activated->oci >= 0) {
+    close(activated->oci);
   }
-  auto bound = bindSocket(o.socketPath);
-  if (!bound)
-    return std::move(bound).error();
-  boundPath = o.socketPath;
-  logger().info("listening on {}", o.socketPath);
-  return bound;
+  if (auto st = openOne(o.lxcSocketPath, activated->lxc, SOCK_SEQPACKET, "LXC", l.lxc, l.lxcBound);
+      !st)
+    return std::move(st).error();
+  if (!l.oci.fd.valid() && !l.lxc.fd.valid())
+    return Error(EINVAL, "no --socket or --lxc-socket given and not socket-activated "
+                         "(LISTEN_FDS)");
+  return l;
 }
 
 // Reads every pending signal: true on SIGTERM or SIGINT. Reaps servers.
@@ -259,11 +292,13 @@ bool handleSignals(int sigfd, std::set<pid_t>& servers) {
   return stop;
 }
 
-// Accepts one connection and forks its server; returns the server's pid, or
-// -1 when there was none (a transient accept error, fork failed, or
-// `running` servers are already the most allowed: the connection is closed).
-pid_t acceptAndFork(BoundSocket& sock, UniqueFd& sigfd, const AgentOptions& o,
+// Accepts one connection (on the LXC socket if `lxc`) and forks its
+// server; returns the server's pid, or -1 when there was none (a transient
+// accept error, fork failed, or `running` servers are already the most
+// allowed: the connection is closed).
+pid_t acceptAndFork(Listening& sockets, bool lxc, UniqueFd& sigfd, const AgentOptions& o,
                     const sigset_t& original, size_t running) {
+  BoundSocket& sock = lxc ? sockets.lxc : sockets.oci;
   UniqueFd conn(accept4(sock.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn.valid()) {
     const int err = errno;
@@ -296,13 +331,21 @@ pid_t acceptAndFork(BoundSocket& sock, UniqueFd& sigfd, const AgentOptions& o,
     return -1;
   }
   if (child == 0) {
-    sock.fd.reset();
+    sockets.oci.fd.reset();
+    sockets.lxc.fd.reset();
     sigfd.reset();
-    const int code = serveConnection(std::move(conn), peer, o, original);
+    // Its own process group: a Ctrl-C meant for the accept loop does not
+    // take running containers' servers with it.
+    setpgid(0, 0);
+    sigprocmask(SIG_SETMASK, &original, nullptr);
+    (void)setUpLogging(o.logFile);
+    const int code = lxc ? lxc::serveLxcConnection(std::move(conn), peer, o)
+                         : serveConnection(std::move(conn), peer, o);
     std::fflush(nullptr);
     _exit(code);
   }
-  logger().debug("connection from pid {} (uid {}): server {}", peer.pid, peer.uid, child);
+  logger().debug("{} connection from pid {} (uid {}): server {}", lxc ? "LXC" : "OCI", peer.pid,
+                 peer.uid, child);
   return child;
 }
 
@@ -313,13 +356,12 @@ int run(const AgentOptions& o) {
     std::fprintf(stderr, "extsys: %s\n", st.error().message().c_str());
     return 1;
   }
-  std::string boundPath;
-  auto opened = openListeningSocket(o, boundPath);
+  auto opened = openListeningSockets(o);
   if (!opened) {
     logger().error("{}", opened.error().message());
     return 1;
   }
-  BoundSocket sock = std::move(*opened);
+  Listening sockets = std::move(*opened);
 
   // A log pipe that went away must not kill the agent or its servers.
   signal(SIGPIPE, SIG_IGN);
@@ -338,24 +380,33 @@ int run(const AgentOptions& o) {
   bool stopping = false;
   int status = 0;
   while (!stopping) {
-    pollfd p[2] = {{sock.fd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
-    if (poll(p, 2, -1) < 0) {
+    // A socket not served has fd -1, which poll() ignores.
+    pollfd p[3] = {{sigfd.get(), POLLIN, 0},
+                   {sockets.oci.fd.get(), POLLIN, 0},
+                   {sockets.lxc.fd.get(), POLLIN, 0}};
+    if (poll(p, 3, -1) < 0) {
       if (errno == EINTR)
         continue;
       logger().error("poll: {}", errnoDescribe(errno));
       status = 1;
       break;
     }
-    if (p[1].revents & POLLIN)
+    if (p[0].revents & POLLIN)
       stopping = handleSignals(sigfd.get(), servers);
-    if (stopping || !(p[0].revents & POLLIN))
-      continue;
-    if (const pid_t server = acceptAndFork(sock, sigfd, o, original, servers.size()); server > 0)
-      servers.insert(server);
+    for (int i : {1, 2}) {
+      if (stopping || !(p[i].revents & POLLIN))
+        continue;
+      if (const pid_t server =
+              acceptAndFork(sockets, i == 2, sigfd, o, original, servers.size());
+          server > 0)
+        servers.insert(server);
+    }
   }
 
-  sock.fd.reset();
-  unlinkOurSocket(boundPath, sock);
+  sockets.oci.fd.reset();
+  sockets.lxc.fd.reset();
+  unlinkOurSocket(sockets.ociBound, sockets.oci);
+  unlinkOurSocket(sockets.lxcBound, sockets.lxc);
   sigprocmask(SIG_SETMASK, &original, nullptr);
   logger().info(
       "stopped accepting; {} container server(s) keep serving until their "

@@ -5,6 +5,10 @@
 // state plus the seccomp listener; the agent serves each listener with the
 // same supervisor core as `extsys run`.
 //
+// LXC (lxc.seccomp.notify.proxy) is served on a second socket, --lxc-socket:
+// see agent/lxc_proxy.h. The same process model: one server per connection,
+// i.e. per container, answering its monitor's messages one at a time.
+//
 // Process model: one accept loop; one forked server process per connection.
 // The server reads the state, picks the container's policy from
 // listenerMetadata, serves the listener until no task uses it (POLLHUP) and
@@ -34,7 +38,12 @@ namespace extsys::agent {
 using PolicyResolver = std::function<Result<policy::EffectivePolicy>(const std::string& name)>;
 
 struct AgentOptions {
-  std::string socketPath;  // bind here; empty: systemd socket activation
+  // The OCI socket (SOCK_STREAM): bind here; empty: the one systemd passes.
+  std::string socketPath;
+  bool serveOci = true;  // false: no OCI socket (--lxc-socket alone)
+  // The LXC proxy socket (SOCK_SEQPACKET, lxc.seccomp.notify.proxy): bind
+  // here; empty: the one systemd passes, if it passes one, else none.
+  std::string lxcSocketPath;
   PolicyResolver resolvePolicy;
   supervisor::SupervisorOptions supervisor;  // shared by every container
   std::string logFile;                       // empty: stderr
@@ -52,9 +61,15 @@ struct AgentOptions {
 // be set up.
 int run(const AgentOptions& options);
 
-// The listening socket systemd passed (LISTEN_FDS=1, LISTEN_PID=us, fd 3),
-// checked to be a listening AF_UNIX stream socket. Unsets the variables.
-// Returns -1 (and no error) when not socket-activated.
-[[nodiscard]] Result<int> socketFromSystemd();
+// The listening sockets systemd passed (LISTEN_PID=us, LISTEN_FDS=1 or 2
+// from fd 3), each a listening AF_UNIX socket told apart by its type: the
+// stream one for OCI runtimes (ListenStream=), the seqpacket one for LXC
+// (ListenSequentialPacket=). Unsets the variables. Both -1 (and no error)
+// when not socket-activated.
+struct ActivatedSockets {
+  int oci = -1;
+  int lxc = -1;
+};
+[[nodiscard]] Result<ActivatedSockets> socketsFromSystemd();
 
 }  // namespace extsys::agent

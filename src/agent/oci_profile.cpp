@@ -5,6 +5,8 @@
 #include <seccomp.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 
 #include "kernel/abi/arch.h"
 
@@ -101,6 +103,39 @@ Result<Profile> makeOciProfile(const filter::RuleSet& rules, const std::string& 
     syscalls.push_back(ociRule(r));
   seccomp["syscalls"] = std::move(syscalls);
   out.seccomp = std::move(seccomp);
+  return out;
+}
+
+LxcProfile makeLxcProfile(const filter::RuleSet& rules, const std::string& policyName) {
+  LxcProfile out;
+  warnUnknownNames(rules, out.warnings);
+  out.text = "2\ndenylist\n# extsys: policy " + policyName +
+             " (extsys oci-profile --format lxc); every other call is allowed\n";
+  if (rules.foreignAbi != filter::Action::allow())
+    out.warnings.push_back("policy '" + policyName + "' closes the foreign ABIs (32-bit calls), " +
+                           "which LXC's policy format cannot express: under LXC they get the " +
+                           "same rules as native calls, no more");
+  if (!rules.notifies())
+    out.warnings.push_back("policy '" + policyName + "' notifies nothing (every rule is decided " +
+                           "in BPF): LXC needs no lxc.seccomp.notify.proxy");
+  char buf[96];
+  for (const auto& r : rules.rules) {
+    std::string line = r.syscall;
+    switch (r.action.kind) {
+      case filter::ActionKind::Allow: line += " allow"; break;
+      case filter::ActionKind::Notify: line += " notify"; break;
+      case filter::ActionKind::Errno: line += " errno " + std::to_string(r.action.err); break;
+    }
+    for (const auto& c : r.conditions) {
+      if (c.op == filter::CmpOp::Ne)
+        std::snprintf(buf, sizeof buf, " [%u,%#" PRIx64 ",SCMP_CMP_NE]", c.arg, c.value);
+      else
+        std::snprintf(buf, sizeof buf, " [%u,%#" PRIx64 ",SCMP_CMP_MASKED_EQ,%#" PRIx64 "]",
+                      c.arg, c.value, c.mask);
+      line += buf;
+    }
+    out.text += line + "\n";
+  }
   return out;
 }
 

@@ -44,6 +44,20 @@ struct Profile {
 // One rule of the table in OCI form ({names, action, args, errnoRet}).
 nlohmann::json ociRule(const filter::Rule& rule);
 
+// The same table as an LXC seccomp policy (lxc.seccomp.profile), version 2
+// syntax: "2", "denylist" (calls no rule names are allowed), then one line
+// per rule in the table's order - `NAME notify`, `NAME errno E` - with its
+// conditions as LXC writes them: [INDEX,VALUE,SCMP_CMP_MASKED_EQ,MASK] (LXC
+// hands libseccomp MASK then VALUE) or [INDEX,VALUE,SCMP_CMP_NE]. LXC applies
+// the lines to the native ABI and its compat ABIs alike: its format has no
+// way to close a whole ABI, so a policy that closes the foreign ABIs (strict
+// mode) gets a warning and its rules on them too.
+struct LxcProfile {
+  std::string text;
+  std::vector<std::string> warnings;
+};
+LxcProfile makeLxcProfile(const filter::RuleSet& rules, const std::string& policyName);
+
 // "SCMP_ARCH_X86_64" etc. for the native ABI, then its compat ABIs.
 std::vector<std::string> ociArchitectures(bool includeCompat);
 

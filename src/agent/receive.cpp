@@ -16,7 +16,8 @@ namespace {
 // them, so that more than the limit is counted rather than cut off unseen.
 constexpr size_t kMaxFdsPerMessage = 253;
 
-// "anon_inode:seccomp notify" is how the kernel names a listener.
+}  // namespace
+
 bool isSeccompListener(int fd) {
   char link[64];
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
@@ -26,8 +27,6 @@ bool isSeccompListener(int fd) {
   link[n] = '\0';
   return std::strcmp(link, "anon_inode:seccomp notify") == 0;
 }
-
-}  // namespace
 
 Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limits) {
   using Clock = std::chrono::steady_clock;

@@ -25,6 +25,10 @@ struct ReceiveLimits {
   size_t maxFds = 16;  // over the whole connection; SCM_MAX_FD (253) at most
 };
 
+// Whether `fd` is a seccomp listener ("anon_inode:seccomp notify" is how
+// the kernel names one).
+bool isSeccompListener(int fd);
+
 // recvmsg() until the JSON object is complete - never until EOF: runc and
 // crun keep the connection open for the life of the runtime process. File
 // descriptors may arrive with any of the messages (the spec allows several

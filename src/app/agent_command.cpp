@@ -51,25 +51,36 @@ CLI::App* addAgentCommand(CLI::App& app, AgentCommandOptions& o) {
       "agent",
       "Serve the seccomp listeners of OCI containers (runc, crun, podman): the\n"
       "runtime sends each container's listener to --socket (linux.seccomp.listenerPath).\n"
-      "Usage: extsys agent [--socket PATH] [--policy NAME|FILE] [OPTIONS]");
+      "With --lxc-socket, also (or only) LXC containers' notifications, forwarded by\n"
+      "their monitor (lxc.seccomp.notify.proxy = unix:PATH).\n"
+      "Usage: extsys agent [--socket PATH] [--lxc-socket PATH] [--policy NAME|FILE] [OPTIONS]");
   cmd->footer(
       "Each container's policy is chosen by its listenerMetadata, 'policy=NAME' (NAME is\n"
       "looked up like --policy NAME; 'default' is the built-in default); without one,\n"
       "--policy applies. Generate the config.json section with `extsys oci-profile`.\n"
+      "An LXC container's policy is chosen by its lxc.seccomp.notify.cookie, with the same\n"
+      "'policy=NAME' grammar; generate its lxc.seccomp.profile with\n"
+      "`extsys oci-profile --format lxc`. LXC reconnects to a restarted agent.\n"
       "Every container is served by its own process, which exits with the container.\n"
       "SIGTERM/SIGINT stop accepting new containers; running ones keep being served.\n"
-      "Under systemd, a socket unit may pass the socket (LISTEN_FDS) instead of --socket.\n"
+      "Under systemd, a socket unit may pass the sockets (LISTEN_FDS) instead of --socket\n"
+      "(ListenStream=) and --lxc-socket (ListenSequentialPacket=).\n"
       "--log-file and --audit append to a regular file of your own (created mode 0600); a\n"
       "symbolic link, another user's file or one with other hard links is refused.\n\n"
       "Exit status: 0 after SIGTERM/SIGINT; 2 for a usage error or an unusable --policy;\n"
       "1 if the agent cannot start (socket, --log-file, --audit, kernel features).\n\n"
       "Examples:\n"
       "  extsys agent --socket /run/extsys/agent.sock\n"
+      "  extsys agent --lxc-socket /run/extsys/lxc.sock\n"
       "  extsys agent --policy kernel-6.1 --audit /var/log/extsys-audit.jsonl");
   cmd->add_option("--socket", o.socket,
                   std::string("UNIX socket to listen on (mode 0600); default: the socket "
                               "systemd passes, else ") +
                       kDefaultAgentSocket)
+      ->check(nonEmpty());
+  cmd->add_option("--lxc-socket", o.lxcSocket,
+                  "UNIX seqpacket socket for LXC's seccomp proxy (lxc.seccomp.notify.proxy = "
+                  "unix:PATH; mode 0600); alone, no OCI socket is opened")
       ->check(nonEmpty());
   cmd->add_option("--policy", o.policy,
                   "policy NAME or FILE for containers whose listenerMetadata names none; "
@@ -108,16 +119,24 @@ int agentCommand(AgentCommandOptions o) {
     std::fprintf(stderr, "extsys: agent: --audit needs a FILE ('-' is not supported)\n");
     return kExitUsage;
   }
-  if (!o.socket.empty()) {
+  for (const auto& [flag, value] : {std::pair{"--socket", &o.socket},
+                                     std::pair{"--lxc-socket", &o.lxcSocket}}) {
+    if (value->empty())
+      continue;
     // A usage error, said before anything starts (bind would only fail later).
-    const std::string path = absolutePath(o.socket);
+    const std::string path = absolutePath(*value);
     if (sockaddr_un addr{}; path.size() >= sizeof addr.sun_path) {
       std::fprintf(stderr,
-                   "extsys: agent: --socket: %s is longer than %zu bytes, the most a UNIX socket "
+                   "extsys: agent: %s: %s is longer than %zu bytes, the most a UNIX socket "
                    "path may have\n",
-                   path.c_str(), sizeof addr.sun_path - 1);
+                   flag, path.c_str(), sizeof addr.sun_path - 1);
       return kExitUsage;
     }
+  }
+  if (!o.socket.empty() && !o.lxcSocket.empty() &&
+      absolutePath(o.socket) == absolutePath(o.lxcSocket)) {
+    std::fprintf(stderr, "extsys: agent: --socket and --lxc-socket must differ\n");
+    return kExitUsage;
   }
   if (o.logFile == "-")
     o.logFile.clear();  // stderr, the default
@@ -141,7 +160,13 @@ int agentCommand(AgentCommandOptions o) {
 
   agent::AgentOptions a;
   const bool activated = o.socket.empty() && std::getenv("LISTEN_FDS") != nullptr;
-  a.socketPath = activated ? "" : absolutePath(o.socket.empty() ? kDefaultAgentSocket : o.socket);
+  // --lxc-socket alone serves LXC only; with socket activation, whatever
+  // systemd passes is served.
+  a.serveOci = activated || !o.socket.empty() || o.lxcSocket.empty();
+  a.socketPath = activated || !a.serveOci
+                     ? absolutePath(o.socket)
+                     : absolutePath(o.socket.empty() ? kDefaultAgentSocket : o.socket);
+  a.lxcSocketPath = absolutePath(o.lxcSocket);
   a.logFile = o.logFile;
   a.maxConnections = o.maxConnections;
   a.maxFdsPerConnection = o.maxFds;
@@ -161,7 +186,8 @@ CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& o) {
       "`extsys agent`: probes notified, the policy's hide and strict rules in BPF.\n"
       "Usage: extsys oci-profile [--policy NAME|FILE] [--socket PATH] [--base PROFILE]\n"
       "                          [--into config.json]\n"
-      "       extsys oci-profile --check FILE [--base PROFILE]");
+      "       extsys oci-profile --check FILE [--base PROFILE]\n"
+      "       extsys oci-profile --format lxc [--policy NAME|FILE]");
   cmd->footer(
       "Without --base the section replaces the config's linux.seccomp and allows every\n"
       "other call. --base PROFILE composes the rules into an existing seccomp profile\n"
@@ -179,7 +205,12 @@ CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& o) {
       "Examples:\n"
       "  extsys oci-profile --policy kernel-5.10 --into bundle/config.json\n"
       "  extsys oci-profile --base /usr/share/containers/seccomp.json > seccomp.json\n"
-      "  extsys oci-profile --check bundle/config.json");
+      "  extsys oci-profile --check bundle/config.json\n"
+      "  extsys oci-profile --format lxc --policy kernel-5.10 > /etc/lxc/extsys.seccomp\n\n"
+      "--format lxc prints the same rules as an LXC seccomp policy (lxc.seccomp.profile,\n"
+      "version 2) for containers whose monitor forwards notifications to\n"
+      "`extsys agent --lxc-socket` (lxc.seccomp.notify.proxy = unix:PATH); set\n"
+      "lxc.seccomp.notify.cookie = policy=NAME so that the agent uses the same policy.");
   cmd->add_option("--policy", o.policy,
                   "policy NAME or FILE (the agent finds it by NAME, so a FILE must also be in "
                   "its policy directory); default: the built-in default")
@@ -194,6 +225,10 @@ CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& o) {
               "is then unchanged).\n--check: 0 fine, 1 findings, 2 a file cannot be read.");
   cmd->add_flag("--no-cache", o.noCache,
                 "discover the kernel's features again instead of using the per-boot cache");
+  cmd->add_option("--format", o.format,
+                  "oci: the linux.seccomp JSON section (default); lxc: an LXC seccomp policy "
+                  "(lxc.seccomp.profile)")
+      ->check(CLI::IsMember({"oci", "lxc"}));
   // issue 16: --base, --into, --check
   cmd->add_option("--base", o.base,
                   "compose into this seccomp profile (Docker/podman or OCI form) instead of "
@@ -209,7 +244,38 @@ CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& o) {
   return cmd;
 }
 
+namespace {
+
+// --format lxc (issue 21): the rule table as LXC's policy text.
+int lxcProfileCommand(const OciProfileOptions& o) {
+  if (!o.check.empty() || !o.into.empty() || !o.base.empty()) {
+    std::fprintf(stderr, "extsys: oci-profile: --format lxc takes no --check, --into or --base\n");
+    return kExitUsage;
+  }
+  auto lookup = features(o.noCache);
+  if (!lookup) {
+    std::fprintf(stderr, "extsys: %s\n", lookup.error().message().c_str());
+    return 1;
+  }
+  auto effective = effectiveFor(o.policy, lookup->features, 0);
+  if (!effective)
+    return policyError(effective.error().message());
+  // The agent reads the cookie back with the listenerMetadata grammar.
+  if (auto md = agent::parseAgentMetadata("policy=" + effective->name); !md)
+    return policyError("oci-profile: the policy's name cannot go into lxc.seccomp.notify.cookie, "
+                       "so the agent could not find it (" + md.error().message() + ")");
+  const auto profile = agent::makeLxcProfile(filter::buildRules(*effective), effective->name);
+  for (const auto& w : profile.warnings)
+    log::app().warn("{}", w);
+  std::fputs(profile.text.c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
 int ociProfileCommand(const OciProfileOptions& o) {
+  if (o.format == "lxc")
+    return lxcProfileCommand(o);
   if (!o.check.empty())  // issue 16
     return checkCommand(o.check, o.base);
   const std::string listenerPath = absolutePath(o.socket);

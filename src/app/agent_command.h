@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // app/agent_command.h - the container commands:
 //   `extsys agent`        serve seccomp listeners that OCI container runtimes
-//                         send (linux.seccomp.listenerPath);
+//                         send (linux.seccomp.listenerPath), and LXC's
+//                         notification proxy (lxc.seccomp.notify.proxy);
 //   `extsys oci-profile`  print the linux.seccomp section that makes a runtime
 //                         install extsys's filter and send its listener there.
 #pragma once
@@ -18,6 +19,8 @@ inline constexpr const char* kDefaultAgentSocket = "/run/extsys/agent.sock";
 
 struct AgentCommandOptions {
   std::string socket;  // empty: socket activation if LISTEN_FDS, else kDefaultAgentSocket
+                       // (none when only --lxc-socket is given)
+  std::string lxcSocket;  // LXC's lxc.seccomp.notify.proxy; empty: none (or systemd's)
   std::string policy;
   std::string audit;
   std::string logLevel = "info";
@@ -35,6 +38,7 @@ int agentCommand(AgentCommandOptions options);
 struct OciProfileOptions {
   std::string policy;
   std::string socket = kDefaultAgentSocket;
+  std::string format = "oci";  // oci | lxc (issue 21)
   bool noCache = false;
   // issue 16: compose, merge in place, check
   std::string base;   // --base PROFILE.json

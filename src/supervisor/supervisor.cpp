@@ -376,6 +376,12 @@ Reply Supervisor::Core::dispatch(const seccomp_notif& n, const kernel::NotifyFd&
   return r;
 }
 
+Reply Supervisor::decide(const seccomp_notif& n, const kernel::NotifyFd& listener) {
+  if (!decideCalls_)
+    decideCalls_ = std::make_unique<CallHandler>(core_->policy, core_->options.pageSize);
+  return core_->dispatch(n, listener, *decideCalls_, counters_);
+}
+
 Status Supervisor::serve(UniqueFd listenerFd) {
   auto made = kernel::NotifyFd::create(std::move(listenerFd));
   if (!made)

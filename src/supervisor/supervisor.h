@@ -55,6 +55,13 @@ public:
   // an error only for a broken listener.
   [[nodiscard]] Status serve(UniqueFd listener);
 
+  // One notification another process received (LXC's monitor forwards
+  // them to `extsys agent --lxc-socket`): decided, and a probe's answer
+  // written with process_vm_writev, exactly as serve() would; `listener` is
+  // only used for NOTIF_ID_VALID. The caller sends the Reply. Counted in
+  // counters(). Not thread-safe; not while serve() runs.
+  [[nodiscard]] Reply decide(const seccomp_notif& n, const kernel::NotifyFd& listener);
+
   // Totals over all workers; complete once serve() has returned.
   const Counters& counters() const { return counters_; }
   // How many workers serve() started (1 until a second one was needed).
@@ -72,6 +79,7 @@ private:
   Counters counters_;
   unsigned workersStarted_ = 0;
   unsigned workersLeftBehind_ = 0;
+  std::unique_ptr<CallHandler> decideCalls_;  // decide()'s, made on first use
 };
 
 }  // namespace extsys::supervisor

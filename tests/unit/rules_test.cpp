@@ -12,6 +12,7 @@
 #include <seccomp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -120,6 +121,101 @@ uint32_t ociVerdict(const json& s, const Call& c) {
     found = v;
   }
   return found.value_or(ociAction(s, "defaultAction"));
+}
+
+// An LXC policy (version 2, `extsys oci-profile --format lxc`) read back the
+// way LXC 5.0's parse_config_v2 reads it: a version line "2", "denylist"
+// (default allow), then `NAME ACTION [ARG]...` with ACTION notify, errno E
+// or allow, each ARG "[INDEX,VALUE,OP]" or "[INDEX,VALUE,OP,MASK]" - for
+// SCMP_CMP_MASKED_EQ LXC hands libseccomp (MASK, VALUE).
+struct LxcRule {
+  int nr = -1;
+  uint32_t action = 0;
+  struct Cmp {
+    unsigned index;
+    std::string op;
+    uint64_t value, mask;
+  };
+  std::vector<Cmp> args;
+};
+
+std::vector<LxcRule> parseLxc(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "2");
+  std::getline(in, line);
+  EXPECT_EQ(line, "denylist");
+  std::vector<LxcRule> out;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    EXPECT_NE(line[0], '[') << "no architecture sections: " << line;
+    LxcRule r;
+    const size_t bracket = line.find('[');
+    std::istringstream head(line.substr(0, bracket));
+    std::string name, action;
+    head >> name >> action;
+    r.nr = kernel::nativeSyscallNr(name);
+    EXPECT_GE(r.nr, 0) << line;
+    if (action == "notify") {
+      r.action = SECCOMP_RET_USER_NOTIF;
+    } else if (action == "allow") {
+      r.action = SECCOMP_RET_ALLOW;
+    } else if (action == "errno") {
+      int e = -1;
+      head >> e;
+      EXPECT_GT(e, 0) << line;
+      r.action = SECCOMP_RET_ERRNO | (static_cast<uint32_t>(e) & 0xFFFF);
+    } else {
+      ADD_FAILURE() << "action of " << line;
+    }
+    std::string rest;
+    EXPECT_FALSE(head >> rest) << "junk before the arguments: " << line;
+    for (size_t at = bracket; at != std::string::npos; at = line.find('[', at + 1)) {
+      const size_t end = line.find(']', at);
+      if (end == std::string::npos) {
+        ADD_FAILURE() << "unclosed [ in " << line;
+        break;
+      }
+      // LXC: sscanf "[%i,%23[^,],%30[^0-9^,],%23[^,]" with values in base 0.
+      unsigned index = 99;
+      char v[24] = {}, op[31] = {}, m[24] = {'0'};
+      const std::string arg = line.substr(at, end - at);
+      const int n = std::sscanf(arg.c_str(), "[%u,%23[^,],%30[^0-9^,],%23[^,]", &index, v, op, m);
+      EXPECT_TRUE(n == 3 || n == 4) << arg;
+      EXPECT_LT(index, 6u) << arg;
+      r.args.push_back({index, op, std::stoull(v, nullptr, 0), std::stoull(m, nullptr, 0)});
+    }
+    EXPECT_LE(r.args.size(), 6u) << line;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+uint32_t lxcVerdict(const std::vector<LxcRule>& rules, const Call& c) {
+  std::optional<uint32_t> found;
+  for (const auto& r : rules) {
+    if (r.nr != c.nr)
+      continue;
+    bool match = true;
+    for (const auto& k : r.args) {
+      if (k.index > 5)
+        return 0;
+      if (k.op == "SCMP_CMP_MASKED_EQ")
+        match = match && (c.args[k.index] & k.mask) == k.value;
+      else if (k.op == "SCMP_CMP_NE")
+        match = match && c.args[k.index] != k.value;
+      else
+        ADD_FAILURE() << "unexpected op " << k.op;
+    }
+    if (!match)
+      continue;
+    if (found && *found != r.action)
+      ADD_FAILURE() << "two LXC rules of nr " << r.nr << " disagree";
+    found = r.action;
+  }
+  return found.value_or(SECCOMP_RET_ALLOW);  // denylist: allow the rest
 }
 
 // Rows: every named syscall plus controls, with every single bit of every
@@ -260,6 +356,37 @@ TEST_P(BothRenderings, DecideEveryRowAsTheTableSays) {
     else
       EXPECT_EQ(arches, 1u);
     EXPECT_EQ(seccomp.contains("listenerPath"), rules.notifies());
+  }
+}
+
+// Issue 21: the LXC rendering decides every row as the table does, and has
+// exactly one line per rule of the table.
+TEST_P(BothRenderings, LxcPolicyDecidesEveryRowAsTheTableSays) {
+  for (const auto& [name, pol] : allPolicies()) {
+    SCOPED_TRACE(name + " on " + GetParam().str());
+    auto eff = policy::makeEffective(pol, kernel::featuresForVersion(GetParam()));
+    ASSERT_TRUE(eff.ok()) << eff.error().message();
+    const RuleSet rules = buildRules(*eff);
+    ASSERT_EQ(rules.defaultAction, Action::allow()) << "denylist means default allow";
+    const auto lxc = agent::makeLxcProfile(rules, eff->name);
+    const auto parsed = parseLxc(lxc.text);
+    ASSERT_EQ(parsed.size(), rules.rules.size()) << lxc.text;
+    int mismatches = 0;
+    const auto rows = rowsFor(rules);
+    for (const Call& c : rows) {
+      const uint32_t want = tableVerdict(rules, c);
+      const uint32_t got = lxcVerdict(parsed, c);
+      if (got != want && ++mismatches <= 5)
+        ADD_FAILURE() << "nr " << c.nr << " args " << std::hex << c.args[0] << ' ' << c.args[1]
+                      << ' ' << c.args[2] << ' ' << c.args[3] << ": table " << want << ", LXC "
+                      << got;
+    }
+    EXPECT_EQ(mismatches, 0) << "of " << rows.size() << " rows";
+    // What LXC cannot say is said on stderr, not silently dropped.
+    const bool warned = std::any_of(lxc.warnings.begin(), lxc.warnings.end(), [](const auto& w) {
+      return w.find("foreign ABIs") != std::string::npos;
+    });
+    EXPECT_EQ(warned, rules.foreignAbi != Action::allow());
   }
 }
 

@@ -20,7 +20,7 @@ _extsys()
     local extsys=${words[0]} cmd='' sub='' i
     # Options whose value is the next word, per command.
     local run_valued='--policy|--audit|--probe-errno|--log-level|--log-file|--nested|--process-model|--containment|--sync-wakeup|--threads'
-    local agent_valued='--socket|--policy|--audit|--probe-errno|--log-level|--log-file|--sync-wakeup|--threads|--max-connections|--max-fds'
+    local agent_valued='--socket|--lxc-socket|--policy|--audit|--probe-errno|--log-level|--log-file|--sync-wakeup|--threads|--max-connections|--max-fds'
     # extsys matrix (issue 23)
     local matrix_valued='--kernels|--jobs|-j|--timeout|--junit|--output-dir'
 
@@ -52,7 +52,7 @@ _extsys()
             _extsys_policy_names "$extsys"
             return
             ;;
-        --audit | --log-file | --socket | --base | --into | --check)
+        --audit | --log-file | --socket | --lxc-socket | --base | --into | --check)
             _filedir
             return
             ;;
@@ -74,6 +74,10 @@ _extsys()
             ;;
         --sync-wakeup)
             COMPREPLY=($(compgen -W 'auto on off' -- "$cur"))
+            return
+            ;;
+        --format)
+            COMPREPLY=($(compgen -W 'oci lxc' -- "$cur"))
             return
             ;;
         --probe-errno | --threads | --max-connections | --max-fds)
@@ -140,11 +144,11 @@ _extsys()
             esac
             ;;
         agent)
-            opts='--help --socket --policy --audit --probe-errno --log-level --log-file
+            opts='--help --socket --lxc-socket --policy --audit --probe-errno --log-level --log-file
                   --no-cache --sync-wakeup --threads --max-connections --max-fds'
             ;;
         oci-profile)
-            opts='--help --policy --socket --no-cache --base --into --check'
+            opts='--help --policy --socket --no-cache --base --into --check --format'
             ;;
         help)
             # `extsys help COMMAND [SUBCOMMAND]`

@@ -126,6 +126,7 @@ complete -c extsys -n '__extsys_command policy list' -s h -l help -d 'Print help
 set -l agent '__extsys_command agent'
 complete -c extsys -n $agent -s h -l help -d 'Print help and exit'
 complete -c extsys -n $agent -l socket -r -F -d 'UNIX socket to listen on'
+complete -c extsys -n $agent -l lxc-socket -r -F -d "UNIX seqpacket socket for LXC's seccomp proxy"
 complete -c extsys -n $agent -l policy -r -F -a '(__extsys_policies)' -d 'Policy for containers whose listenerMetadata names none'
 complete -c extsys -n $agent -l audit -r -F -d 'Append one JSON line per supervisor decision to FILE'
 complete -c extsys -n $agent -l probe-errno -x -d 'Errno a successful probe returns (1-4095)'
@@ -145,6 +146,7 @@ complete -c extsys -n $ociprofile -l no-cache -d "Discover the kernel's features
 complete -c extsys -n $ociprofile -l base -r -F -d 'Compose into this seccomp profile'
 complete -c extsys -n $ociprofile -l into -r -F -d 'Merge into this config.json in place'
 complete -c extsys -n $ociprofile -l check -r -F -d 'Check this profile or config.json'
+complete -c extsys -n $ociprofile -l format -x -a 'oci lxc' -d 'Output format: OCI JSON or an LXC policy'
 
 complete -c extsys -n '__extsys_command version' -s h -l help -d 'Print help and exit'
 complete -c extsys -n '__extsys_command help' -s h -l help -d 'Print help and exit'
