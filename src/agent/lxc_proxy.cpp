@@ -149,6 +149,19 @@ std::vector<uint8_t> proxyReply(std::span<const uint8_t> message, const ProxyReq
 int serveLxcConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o) {
   const std::string who = "LXC container (monitor pid " + std::to_string(peer.pid) + ")";
   prctl(PR_SET_NAME, ("extsys:lxc:" + std::to_string(peer.pid)).substr(0, 15).c_str(), 0, 0, 0);
+  // LXC's protocol has the peer say which process a notification came from
+  // (the pid in the forwarded seccomp_notif): the agent cannot check it
+  // against the kernel, since the monitor has already received it. So the
+  // peer must be one that may write any process's memory anyway: root, or
+  // the agent's own user. An unprivileged LXC monitor is refused, whatever
+  // the socket's mode says.
+  if (peer.uid != 0 && peer.uid != geteuid()) {
+    logger().error(
+        "{}: refused: its uid {} is neither root nor the agent's; the LXC proxy protocol lets "
+        "the peer name the process the agent writes to",
+        who, peer.uid);
+    return 1;
+  }
   auto sizes = kernel::notifSizes();
   if (!sizes) {
     logger().error("{}: {}", who, sizes.error().message());

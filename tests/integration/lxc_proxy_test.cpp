@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -113,6 +114,50 @@ TEST_F(LxcProxy, AMonitorInAnotherPidNamespaceGetsNoWrites) {
   EXPECT_TRUE(r.error.empty()) << statusText(r);
   EXPECT_EQ(r.childStatus, 0) << statusText(r) << agent_->text();
   EXPECT_TRUE(hasLine(agent_->text(), {"is not the connecting pid", "E2BIG"})) << agent_->text();
+}
+
+// LXC's peer names the process the agent writes to, so only root (or the
+// agent's user) may be one: a peer of another uid is refused before its
+// message is read, even where the socket's mode let it connect.
+TEST_F(LxcProxy, APeerOfAnotherUidIsRefused) {
+  const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  ASSERT_GE(null, 0);
+  const kernel::NotifSizes sizes = kernelSizes();
+  seccomp_notif n{};
+  n.id = 7;
+  n.pid = 1;  // what an attacker would aim at
+  ProxyHeader h{};
+  h.monitorPid = getpid();
+  h.initPid = 1;
+  h.notifSize = sizes.notif;
+  h.respSize = sizes.resp;
+  h.dataSize = sizes.data;
+  const auto bytes = lxcMessage(h, n, "", sizes.notif, sizes.resp);
+  ASSERT_EQ(chmod(dir_->c_str(), 0711), 0);  // mkdtemp's 0700 would stop nobody first
+  ASSERT_EQ(chmod(lxcSocket().c_str(), 0666), 0);
+  const size_t before = agent_->text().size();
+  const pid_t child = fork();
+  if (child == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+      _exit(2);
+    const int s = connectSeqpacket(lxcSocket());
+    if (s < 0)
+      _exit(3);
+    sendWithFds(s, bytes, {null, null, null});
+    char buf[512];
+    // Closed, nothing answered (ECONNRESET: closed with our message unread).
+    const ssize_t got = recv(s, buf, sizeof buf, 0);
+    _exit(got == 0 || (got < 0 && errno == ECONNRESET) ? 0 : 4);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  chmod(lxcSocket().c_str(), 0600);
+  chmod(dir_->c_str(), 0700);
+  close(null);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_TRUE(waitFor([&] { return agent_->text().size() > before; }, 10));
+  EXPECT_TRUE(hasLine(agent_->text().substr(before), {"refused: its uid 65534"}))
+      << agent_->text().substr(before);
 }
 
 // Each bad message on a connection of its own: the agent drops that
