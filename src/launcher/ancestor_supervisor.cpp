@@ -64,7 +64,7 @@ void moveListenPid(pid_t frontPid) {
   if (programSignals.chldIgnored)
     signal(SIGCHLD, SIG_IGN);
   sigprocmask(SIG_SETMASK, &programSignals.mask, nullptr);
-  switch (armProgramProcess(spec, sock.get())) {
+  switch (armProgramProcess(spec, sock.get(), Handover::AwaitReady)) {
   case Armed::Busy:
     // The front decides: run PROGRAM in place without extsys, or fail.
     (void)sendToFront(front, {kBusy, 0, 0});

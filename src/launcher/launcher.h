@@ -7,12 +7,15 @@
 // (same pid, parent, terminal, process group, exit status); the supervisor is
 // a detached grandchild in its own session, not an ancestor of PROGRAM.
 //
-//   launcher (pid P)                    supervisor S (grandchild, own session)
-//   fork -> C -> fork S; C exits        awaitListener()
+//   launcher (pid P, made non-dumpable)  supervisor S (grandchild, own session)
+//   vfork -> C -> fork S; C exits        awaitListener()
 //   seccomp(NEW_LISTENER)
-//   send listener (SCM_RIGHTS)   ---->  gets the listener
-//   wait for "ready"             <----  ready(status), then serves
+//   send listener (SCM_RIGHTS)   ---->   gets the listener, serves
 //   execvp(PROGRAM)
+//
+// P does not wait for S: what can fail was checked before the fork, and a
+// probe PROGRAM makes before S serves waits in the kernel (in_place.cpp says
+// why each step is safe, and what it saves).
 //
 // Ancestor (launcher/ancestor_front.cpp, ancestor_supervisor.cpp): for Yama
 // ptrace_scope=1, where only an ancestor may write into a process.
@@ -25,8 +28,8 @@
 //
 // In both, the process that execs PROGRAM installs the filter itself
 // (launcher/program.h, the one place for further confinement: a strict
-// policy's Landlock containment), hands the listener to S over a socketpair
-// and waits for S's "ready". Every fd extsys opens is close-on-exec, so
+// policy's Landlock containment) and hands the listener to S over a
+// socketpair (the ancestor model then waits for S's "ready"). Every fd extsys opens is close-on-exec, so
 // nothing of extsys leaks into PROGRAM.
 //
 // Without a supervisor (a filter that notifies nothing, as a strict policy
@@ -83,18 +86,26 @@ struct LaunchSpec {
 // The supervisor's side of the start-up handshake.
 class Handshake {
 public:
-  explicit Handshake(UniqueFd sock) : sock_(std::move(sock)) {}
+  // Whether the launcher reads ready()'s answer before exec: the ancestor
+  // model's PROGRAM does; in place PROGRAM is exec'd without waiting
+  // (launcher/program.h, Handover), so a failure is printed on the stderr the
+  // supervisor still shares with PROGRAM.
+  enum class Peer : uint8_t { Waits, ExecsAtOnce };
+  explicit Handshake(UniqueFd sock, Peer peer = Peer::Waits)
+      : sock_(std::move(sock)), peer_(peer) {}
   // Blocks until the launcher sends the listener. An error means the launcher
   // gave up (it has reported why, or PROGRAM runs without extsys because of
   // an outer listener); the supervisor should exit quietly.
   [[nodiscard]] Result<UniqueFd> awaitListener();
-  // Tells the launcher to exec PROGRAM (ok) or to fail with this message.
+  // Tells the launcher to exec PROGRAM (ok) or to fail with this message
+  // (Peer::ExecsAtOnce: PROGRAM runs already; the message goes to stderr).
   void ready(const Status& status);
   // awaitListener() failed because PROGRAM is under another listener.
   [[nodiscard]] bool outerListener() const { return outerListener_; }
 
 private:
   UniqueFd sock_;
+  Peer peer_;
   bool outerListener_ = false;
 };
 

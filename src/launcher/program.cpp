@@ -213,7 +213,7 @@ Status confineProgramProcess(const LaunchSpec& spec) {
   return okStatus();
 }
 
-Armed armProgramProcess(const LaunchSpec& spec, int sock) {
+Armed armProgramProcess(const LaunchSpec& spec, int sock, Handover handover) {
   // >>> Further confinement of PROGRAM goes here, and only here: this runs
   // in the process that execs PROGRAM, in both process models, just before
   // the filter is installed (so that it applies to the filter's own set-up
@@ -244,7 +244,7 @@ Armed armProgramProcess(const LaunchSpec& spec, int sock) {
   }
   Status sent = sendWithFd(sock, std::string(1, kListener), listener->get());
   listener->reset();  // only the supervisor holds it now
-  Status ready = awaitReady(sock);
+  Status ready = handover == Handover::AwaitReady ? awaitReady(sock) : okStatus();
   if (!ready) {
     message("supervisor failed to start: " + ready.error().message());
     return Armed::Failed;

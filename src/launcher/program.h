@@ -39,11 +39,17 @@ std::string nestedMessage();
 [[nodiscard]] int runUnsupervised(const LaunchSpec& spec);
 
 enum class Armed : uint8_t { Ready, Busy, Failed };
+// Whether PROGRAM waits for the supervisor's 'R' before exec. In place it
+// does not: the listener is in flight in the socket (a probe made before the
+// supervisor takes it just waits in the kernel; should the supervisor die
+// first, the socket and listener go and the kernel answers ENOSYS), and
+// everything that can fail was checked before the fork.
+enum class Handover : uint8_t { AwaitReady, ExecAtOnce };
 // Everything between "this process will become PROGRAM" and exec: the one
 // place for further confinement, the filter, the listener sent over `sock`
-// (SCM_RIGHTS), and the supervisor's answer. Busy: nested listener (nothing
-// sent but "B"); Failed: a message has been printed.
-[[nodiscard]] Armed armProgramProcess(const LaunchSpec& spec, int sock);
+// (SCM_RIGHTS), and (AwaitReady) the supervisor's answer. Busy: nested
+// listener (nothing sent but "B"); Failed: a message has been printed.
+[[nodiscard]] Armed armProgramProcess(const LaunchSpec& spec, int sock, Handover handover);
 
 // execvp(PROGRAM); on failure one line as the shell would say it and 126 or
 // 127 (a missing #! interpreter: "bad interpreter", 127).

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -121,6 +122,13 @@ Result<UniqueFd> Handshake::awaitListener() {
 }
 
 void Handshake::ready(const Status& status) {
+  if (peer_ == Peer::ExecsAtOnce) {
+    if (!status.ok())
+      std::fprintf(stderr, "extsys: the supervisor could not start: %s (the program runs on; "
+                           "every call its filter hands to the supervisor fails with ENOSYS)\n", status.error().message().c_str());
+    sock_.reset();
+    return;
+  }
   std::string msg(1, status.ok() ? detail::kReady : detail::kFailed);
   if (!status.ok())
     msg += status.error().message();
