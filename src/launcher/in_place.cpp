@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 
 #include "base/errno_name.h"
@@ -66,13 +67,26 @@ Result<Detached> startDetachedSupervisor(const SupervisorMain& supervisorMain) {
     return Error(errno, "cannot create the supervisor socket: " + errnoDescribe(errno));
   UniqueFd mine(sv[0]), theirs(sv[1]);
   std::fflush(nullptr);
+  // PROGRAM may run before the supervisor has left our process group: a ^C
+  // then must not kill the supervisor and leave PROGRAM (should it catch
+  // SIGINT) unserved. The supervisor is born with the terminal's signals
+  // blocked; it ignores them (which drops any pending) and unblocks them
+  // once in its own session. Ours are restored at once: one that came in
+  // between is delivered to us now, as it would have been.
+  sigset_t terminal, old;
+  sigemptyset(&terminal);
+  for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU})
+    sigaddset(&terminal, sig);
+  sigprocmask(SIG_BLOCK, &terminal, &old);
   const pid_t child = forkDetached();
-  if (child < 0)
-    return Error(errno, "cannot fork the supervisor: " + errnoDescribe(errno));
   if (child == 0) {
     mine.reset();
     becomeSupervisor(std::move(theirs), supervisorMain);
   }
+  const int err = errno;
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (child < 0)
+    return Error(err, "cannot fork the supervisor: " + errnoDescribe(err));
   return Detached{std::move(mine), child};
 }
 
