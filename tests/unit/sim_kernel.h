@@ -89,7 +89,7 @@ public:
       return EINVAL;
     if ((resolve & 0x20) && (flags & (0x40 | 0x200 | 0x400000)))
       return EAGAIN;
-    return EFAULT;  // getname(NULL)
+    return ENOENT;  // getname("")
   }
 
   int clone3(ProbeCall& call) {
@@ -197,11 +197,11 @@ private:
       return EINVAL;  // not one of RELATIME, NOATIME, STRICTATIME
     if (set & uapi::kMountAttrIdmap)
       return userns > INT_MAX ? EINVAL : EBADF;
-    return EFAULT;  // user_path_at(NULL)
+    return ENOENT;  // user_path_at("")
   }
 
 
-  // open_tree_attr(-1, NULL, flags, uattr, usize) as 6.18/7.x check it.
+  // open_tree_attr(-1, "", flags, uattr, usize) as 6.18/7.x check it.
   int openTreeAttr(ProbeCall& call) {
     const auto& o = c_.truth.of(SyscallId::OpenTreeAttr);
     if (!o.present)
@@ -219,13 +219,13 @@ private:
     if (call.size & kCheckFields)  // where the proposal answers; else the path fails
       return checkFields(SyscallId::OpenTreeAttr, call, (flags & cloneLike) && !c_.privileged
                                                            ? EPERM
-                                                           : EFAULT);
+                                                           : ENOENT);
     if ((flags & cloneLike) && !c_.privileged)
       return EPERM;
-    return EFAULT;  // the NULL path: nothing was opened, the struct never read
+    return ENOENT;  // the empty path: nothing was opened, the struct never read
   }
 
-  // setxattrat/getxattrat(-1, NULL, at_flags, NULL, uargs, usize).
+  // setxattrat/getxattrat(-1, "", at_flags, "", uargs, usize).
   int xattrat(SyscallId id, ProbeCall& call) {
     if (!c_.truth.of(id).present)
       return ENOSYS;
@@ -245,10 +245,10 @@ private:
     std::memcpy(&flags, call.buf.data() + 12, 4);
     if (flags & ~c_.truth.field(id, "flags"))
       return EINVAL;
-    return EFAULT;  // the NULL name
+    return ERANGE;  // the empty name
   }
 
-  // file_getattr/file_setattr(-1, NULL, ufattr, usize, at_flags).
+  // file_getattr/file_setattr(-1, "", ufattr, usize, at_flags).
   int fileAttr(SyscallId id, ProbeCall& call) {
     if (!c_.truth.of(id).present)
       return ENOSYS;
@@ -271,8 +271,8 @@ private:
     if (call.get(0) & ~c_.truth.field(id, "fa_xflags"))
       return EINVAL;
     if (call.flags & uapi::kAtEmptyPath)
-      ADD_FAILURE() << "file_setattr with AT_EMPTY_PATH and a NULL path acts on the dfd";
-    return EFAULT;  // getname(NULL)
+      ADD_FAILURE() << "file_setattr with AT_EMPTY_PATH and an empty path acts on the dfd";
+    return ENOENT;  // getname("")
   }
 
   // landlock_create_ruleset(attr, size, flags); `limited`: in the probe

@@ -73,7 +73,8 @@ bool exists(ProbeBackend& kernel, SyscallId id) {
 // The kernel answered CHECK_FIELDS itself: any errno but the ones a kernel
 // without it gives, with the buffer written.
 bool nativeAnswer(int err, const ProbeCall& c) {
-  if (err == E2BIG || err == EFAULT || err == EINVAL || err == ENOSYS || err == EPERM || err == 0)
+  if (err == E2BIG || err == EFAULT || err == EINVAL || err == ENOSYS || err == EPERM ||
+      err == ENOENT || err == 0)
     return false;
   for (uint8_t b : c.buf)
     if (b != 0)

@@ -29,9 +29,9 @@ void startOpenat2(Context& c) {
     p.put(8, mode);
     p.put(16, resolve);
     int err = c.kernel.call(SyscallId::Openat2, p);
-    // EFAULT: validated, then the NULL path faulted. EAGAIN: RESOLVE_CACHED
+    // ENOENT: validated, then the empty path failed. EAGAIN: RESOLVE_CACHED
     // with a create flag, also past validation.
-    return err == EFAULT || err == EAGAIN;
+    return err == ENOENT || err == EAGAIN;
   };
   // 5.6-5.13 copied flags into an int: bits 32-63 were ignored, so a probe
   // of them proves nothing.
@@ -70,6 +70,7 @@ namespace {
 
 MountPlan planMount() {
   MountPlan p;
+  p.calls.reserve(3 * 64 + 4);  // no regrowth: every fresh heap page is a fault
   auto add = [&](uint64_t set, uint64_t clr, uint64_t prop, uint64_t userns) {
     ProbeCall c = call(32);
     c.put(0, set);
@@ -101,7 +102,9 @@ MountPlan planMount() {
 
 void applyMount(const MountPlan& p, const std::vector<int>& errs, KernelFeatures& f) {
   auto& rep = f.report(SyscallId::MountSetattr);
-  auto ok = [&](size_t i) { return errs[i] == EFAULT || errs[i] == EBADF; };
+  // ENOENT: past every check, the empty path failed; EBADF: IDMAP's closed
+  // fd (or AT_EMPTY_PATH's dfd -1).
+  auto ok = [&](size_t i) { return errs[i] == ENOENT || errs[i] == EBADF; };
   uint64_t set = 0, clr = 0, prop = 0;
   for (auto [bit, i] : p.set)
     if (ok(i))
@@ -191,6 +194,7 @@ void startClone3(Context& c) {
   Clone3Plan& p = c.clone3;
   std::vector<ProbeCall>& calls = c.req.clone3;
   p.inChild = true;
+  calls.reserve(1 + 32 + 3);
   auto add = [&](const ProbeCall& call) {
     calls.push_back(call);
     return calls.size() - 1;

@@ -2,10 +2,10 @@
 // kernel/discovery/recipes_newer.cpp - the recipes for the extensible-struct
 // syscalls after the RFC: open_tree_attr, setxattrat, getxattrat,
 // file_setattr, file_getattr and landlock_create_ruleset
-// (src/kernel/discovery/RECIPES.md). Every call passes dfd -1 and a NULL
-// path (and a NULL xattr name), and none passes AT_EMPTY_PATH together with
-// a struct that could be applied: the kernel fails each one before it looks
-// anything up.
+// (src/kernel/discovery/RECIPES.md). Every call passes dfd -1 and an empty
+// path (and an empty xattr name), and none passes AT_EMPTY_PATH together
+// with a struct that could be applied: the kernel fails each one before it
+// looks anything up.
 #include <cerrno>
 
 #include "base/errno_name.h"
@@ -56,9 +56,9 @@ uint64_t probeArgBeforeSize(Context& c, SyscallId id) {
 
 // --- open_tree_attr ---------------------------------------------------------
 
-// The flags argument, in this process: open_tree_attr(-1, NULL, flag,
-// &zero, 32) fails at the path (EFAULT; EBADF where a NULL path counts as
-// empty) or at the privilege check (EPERM) when the flag is accepted, with
+// The flags argument, in this process: open_tree_attr(-1, "", flag,
+// &zero, 32) fails at the path (ENOENT; EBADF with AT_EMPTY_PATH, for the
+// dfd -1) or at the privilege check (EPERM) when the flag is accepted, with
 // EINVAL when not. AT_RECURSIVE is only valid with OPEN_TREE_CLONE.
 void startOpenTreeAttr(Context& c) {
   auto& rep = c.f.report(SyscallId::OpenTreeAttr);
@@ -68,7 +68,7 @@ void startOpenTreeAttr(Context& c) {
     ProbeCall p = call(32);
     p.flags = static_cast<uint32_t>(bit == kAtRecursive ? bit | kOpenTreeClone : bit);
     const int err = c.kernel.call(SyscallId::OpenTreeAttr, p);
-    if (err == EFAULT || err == EBADF || err == EPERM)
+    if (err == ENOENT || err == EBADF || err == EPERM)
       flags |= bit;
     else if (err != EINVAL)
       appendNote(rep, "flag " + std::to_string(b) + " gave " + errnoName(err) + ", not counted");
@@ -94,8 +94,8 @@ void finishOpenTreeAttr(Context& c, const ChildResult&) {
 // --- setxattrat, getxattrat -------------------------------------------------
 
 // xattr_args.flags and the at_flags argument, in this process:
-// *xattrat(-1, NULL, at_flags, NULL, &args, 16) fails importing the NULL
-// name (EFAULT) once the flags passed, with EINVAL when they did not.
+// *xattrat(-1, "", at_flags, "", &args, 16) fails importing the empty name
+// (ERANGE) once the flags passed, with EINVAL when they did not.
 namespace {
 void startXattrat(Context& c, SyscallId id) {
   auto attempt = [&](uint32_t argsFlags, uint32_t atFlags) {
@@ -104,15 +104,15 @@ void startXattrat(Context& c, SyscallId id) {
     p.flags = atFlags;
     return c.kernel.call(id, p);
   };
-  if (int err = attempt(0, 0); err != EFAULT) {
-    fallBack(c, id, std::string("the control probe gave ") + errnoName(err) + ", not EFAULT");
+  if (int err = attempt(0, 0); err != ERANGE) {
+    fallBack(c, id, std::string("the control probe gave ") + errnoName(err) + ", not ERANGE");
     return;
   }
   uint64_t flags = 0, at = 0;
   for (int b = 0; b < 32; ++b) {
-    if (attempt(1U << b, 0) == EFAULT)
+    if (attempt(1U << b, 0) == ERANGE)
       flags |= 1ULL << b;
-    if (attempt(0, 1U << b) == EFAULT)
+    if (attempt(0, 1U << b) == ERANGE)
       at |= 1ULL << b;
   }
   c.f.setField(id, "flags", flags);
@@ -127,9 +127,9 @@ void startGetxattrat(Context& c) { startXattrat(c, SyscallId::Getxattrat); }
 
 // --- file_setattr, file_getattr ---------------------------------------------
 
-// fa_xflags: file_setattr(-1, NULL, &fa, 24, 0) fails at the NULL path
-// (EFAULT) once the flags passed, EINVAL when not. at_flags is 0 here:
-// AT_EMPTY_PATH with a NULL path would act on the directory of the dfd.
+// fa_xflags: file_setattr(-1, "", &fa, 24, 0) fails at the empty path
+// (ENOENT) once the flags passed, EINVAL when not. at_flags is 0 here:
+// AT_EMPTY_PATH with an empty path would act on the directory of the dfd.
 // at_flags itself is checked before the size (probeArgBeforeSize).
 void startFileSetattr(Context& c) {
   const SyscallId id = SyscallId::FileSetattr;
@@ -138,13 +138,13 @@ void startFileSetattr(Context& c) {
     p.put(0, xflags);
     return c.kernel.call(id, p);
   };
-  if (int err = attempt(0); err != EFAULT) {
-    fallBack(c, id, std::string("the control probe gave ") + errnoName(err) + ", not EFAULT");
+  if (int err = attempt(0); err != ENOENT) {
+    fallBack(c, id, std::string("the control probe gave ") + errnoName(err) + ", not ENOENT");
     return;
   }
   uint64_t xflags = 0;
   for (int b = 0; b < 64; ++b)
-    if (attempt(1ULL << b) == EFAULT)
+    if (attempt(1ULL << b) == ENOENT)
       xflags |= 1ULL << b;
   c.f.setField(id, "fa_xflags", xflags);
   c.f.of(id).args[0] = probeArgBeforeSize(c, id);
@@ -219,8 +219,10 @@ void startLandlock(Context& c) {
     return calls.size() - 1;
   };
   p.inChild = true;
-  add(landlockCall(24, 0, kLandlockFsExecute));  // the guard: must be EMFILE
   const auto& fields = describe(kLandlock).fields;
+  calls.reserve(1 + fields.size() * 64 + 3);  // no regrowth (fresh heap pages fault)
+  p.bits.reserve(fields.size() * 64);
+  add(landlockCall(24, 0, kLandlockFsExecute));  // the guard: must be EMFILE
   for (size_t f = 0; f < fields.size(); ++f)
     for (int b = 0; b < 64; ++b)
       p.bits.push_back({f, b, add(landlockCall(24, fields[f].offset, 1ULL << b))});
