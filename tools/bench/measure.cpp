@@ -100,6 +100,8 @@ ChildResult runChild(const std::vector<std::string>& args, bool capture) {
 }
 
 std::vector<std::string> Bench::prefix(const Config& c) const {
+  if (c.name == kAllow.name)
+    return {o_.self, "seccomp-allow", "--"};
   if (c.mode != "extsys")
     return {};
   std::vector<std::string> p{o_.extsys, "run", "--sync-wakeup", c.sync};
@@ -159,6 +161,8 @@ void Bench::latency() {
     order = {kNative, kExtAuto};  // --only ord
   else if (!o_.quick)
     order.insert(order.end(), std::begin(kDecomposition), std::end(kDecomposition));
+  if (want("ord"))
+    order.push_back(kAllow);
   const int rounds = o_.rounds > 0 ? o_.rounds : p_.latRounds;
   for (int r = 0; r < rounds; ++r) {
     progress("latency round %d/%d", r + 1, rounds);
@@ -167,8 +171,11 @@ void Bench::latency() {
       std::reverse(cs.begin(), cs.end());
     for (const Config& c : cs) {
       const bool ordinary = c.name == kNative.name || c.name == kExtAuto.name;
-      worker(c, !want("lat") ? "ordinary" : ordinary && want("ord") ? "probe,ordinary" : "probe",
-             {"--n", std::to_string(p_.n)});
+      const std::string tasks = c.name == kAllow.name ? "ordinary"
+                                : !want("lat")         ? "ordinary"
+                                : ordinary && want("ord") ? "probe,ordinary"
+                                                          : "probe";
+      worker(c, tasks, {"--n", std::to_string(p_.n)});
     }
   }
 }
@@ -202,32 +209,58 @@ void Bench::rss() {
     worker(c, "rss", {"--tput-ms", std::to_string(p_.rssMs)});
 }
 
-// f: whole-process wall time, natively and under `extsys run`, alternating.
+// f: whole-process wall time, natively, under an allow-all filter and under
+// `extsys run`, alternating. The two shell loops also run with no iteration
+// right after, the same way: (T(N) - T(0)) / N is what one fork+exec (or
+// fork+exit) costs inside a program, without the start-up that g measures.
 void Bench::workloads() {
   // Full: a few hundred ms each. Quick (a smoke test): the same kinds, smaller.
   const std::string dir = o_.quick ? "/usr/include" : "/usr";
-  const std::string loops = o_.quick ? "30" : "100";
-  workloads_ = {{"find " + dir + " -xdev", {"/usr/bin/find", dir, "-xdev"}},
-                {"sh: " + loops + " x fork+exec /bin/true",
-                 {"/bin/sh", "-c",
-                  "i=0; while [ $i -lt " + loops + " ]; do /bin/true; i=$((i+1)); done"}}};
-  for (const auto& [name, cmd] : workloads_) {
-    progress("workload '%s': %d runs each of 3 ways", name.c_str(), p_.workRuns);
-    std::vector<std::string> ext = prefix(kExtAuto), allow{o_.self, "seccomp-allow", "--"};
-    ext.insert(ext.end(), cmd.begin(), cmd.end());
-    allow.insert(allow.end(), cmd.begin(), cmd.end());
-    const std::vector<std::pair<const char*, const std::vector<std::string>*>> ways{
-        {"work-native", &cmd}, {"work-allow", &allow}, {"work-ext", &ext}};
-    (void)runChild(cmd, false);  // warm the page cache
+  const int loops = o_.quick ? 30 : 100;
+  // The loop starts after 50 ms, in every way and in T(0) alike: by then a
+  // wrapper's own start-up has settled (extsys's supervisor starts up next
+  // to PROGRAM, not before it), so T(N) - T(0) is the loop alone.
+  auto shLoop = [](const std::string& body, int n) {
+    return std::vector<std::string>{"/bin/sh", "-c",
+                                    "sleep 0.05; i=0; while [ $i -lt " + std::to_string(n) +
+                                        " ]; do " + body + "; i=$((i+1)); done"};
+  };
+  const std::string n = std::to_string(loops);
+  workloads_ = {{"find " + dir + " -xdev", {"/usr/bin/find", dir, "-xdev"}, {}, 0},
+                {"sh: " + n + " x fork+exec /bin/true", shLoop("/bin/true", loops),
+                 shLoop("/bin/true", 0), loops},
+                {"sh: " + n + " x fork+exit (a subshell)", shLoop("(:)", loops), shLoop("(:)", 0),
+                 loops}};
+  for (const Workload& w : workloads_) {
+    progress("workload '%s': %d runs each of 3 ways", w.name.c_str(), p_.workRuns);
+    auto wrap = [&](const std::string& way, const std::vector<std::string>& cmd) {
+      std::vector<std::string> args;
+      if (way == "work-allow")
+        args = {o_.self, "seccomp-allow", "--"};
+      else if (way == "work-ext")
+        args = prefix(kExtAuto);
+      args.insert(args.end(), cmd.begin(), cmd.end());
+      return args;
+    };
+    auto timed = [&](const std::vector<std::string>& args) {
+      const ChildResult res = runChild(args, false);
+      reapOrphans();
+      if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
+        progress("warning: '%s' exited with status %#x", w.name.c_str(), res.status);
+      return static_cast<double>(res.ns);
+    };
+    const char* const ways[] = {"work-native", "work-allow", "work-ext"};
+    (void)runChild(w.cmd, false);  // warm the page cache
     reapOrphans();
     for (int r = 0; r < p_.workRuns; ++r)
-      for (size_t k = 0; k < ways.size(); ++k) {  // rotate the order every run
-        const auto& [key, args] = ways[(k + static_cast<size_t>(r)) % ways.size()];
-        const ChildResult res = runChild(*args, false);
-        reapOrphans();
-        if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
-          progress("warning: '%s' exited with status %#x", name.c_str(), res.status);
-        s_.samples[key][name].push_back({static_cast<double>(res.ns)});  // one run = one round
+      for (size_t k = 0; k < std::size(ways); ++k) {  // rotate the order every run
+        const std::string way = ways[(k + static_cast<size_t>(r)) % std::size(ways)];
+        const double whole = timed(wrap(way, w.cmd));
+        s_.samples[way][w.name].push_back({whole});  // one run = one round
+        if (w.iterations > 0) {
+          const double none = timed(wrap(way, w.empty));
+          s_.samples["iter-" + way][w.name].push_back({(whole - none) / w.iterations});
+        }
       }
   }
 }

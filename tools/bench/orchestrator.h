@@ -47,6 +47,9 @@ inline const Config kNative{"native", "native", "off", "", ""};
 inline const Config kBareOn{"bare-on", "bare", "on", "", ""};
 inline const Config kBareOff{"bare-off", "bare", "off", "", ""};
 inline const Config kExtAuto{"ext-auto", "extsys", "auto", "", ""};
+// The worker under a one-instruction allow-all filter (`seccomp-allow`): what
+// any seccomp filter costs ordinary calls, the reference for what extsys adds.
+inline const Config kAllow{"allow-all", "native", "off", "", ""};
 inline const Config kExtOff{"ext-off", "extsys", "off", "", ""};
 // The supervisor as it was before worker threads: one thread answers all.
 inline const Config kExt1{"ext-1thread", "extsys", "auto", "", "", "1"};
@@ -162,7 +165,15 @@ class Bench {
   Options o_;
   Plan p_;
   Store s_;
-  std::vector<std::pair<std::string, std::vector<std::string>>> workloads_;
+  // f: a workload, and for the loops the same loop with no iterations, so
+  // that the per-iteration cost can be told apart from start-up (g).
+  struct Workload {
+    std::string name;
+    std::vector<std::string> cmd;
+    std::vector<std::string> empty;  // the loop with 0 iterations; none: empty
+    int iterations = 0;
+  };
+  std::vector<Workload> workloads_;
   struct Variant {
     std::string key, name;
     std::vector<std::string> args;
