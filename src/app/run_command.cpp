@@ -32,10 +32,12 @@ int superviseMain(launcher::Handshake& h, const RunOptions& o, policy::Effective
     h.ready(e);
     return 1;
   };
-  // Not dumpable, before PROGRAM exists: a same-uid PROGRAM cannot ptrace the
-  // supervisor, read or write its memory (process_vm_*, /proc/PID/mem) or
-  // take its fds (pidfd_getfd). Signals are not covered by this; see
-  // launcher/containment.h.
+  // Not dumpable: a same-uid PROGRAM cannot ptrace the supervisor, read or
+  // write its memory (process_vm_*, /proc/PID/mem) or take its fds
+  // (pidfd_getfd). In place the supervisor is born so (the launcher set it
+  // before the fork, since PROGRAM does not wait for us); in the ancestor
+  // model this comes before PROGRAM exists. Signals are not covered by
+  // this; see launcher/containment.h.
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     return fail(Error::fromErrno(errno, "prctl(PR_SET_DUMPABLE, 0)"));
   supervisor::SupervisorOptions so = supervisorOptions(o.supervisor, kernelHasSyncWakeUp);
