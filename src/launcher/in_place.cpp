@@ -116,7 +116,8 @@ int runInPlace(const LaunchSpec& spec, const SupervisorMain& supervisorMain) {
     message(sup.error().message());
     return kExitLauncherFailed;
   }
-  // The filter goes in while the intermediate child forks.
+  // vfork has returned: the intermediate has forked the supervisor and is
+  // exiting; it is reaped once the filter is in.
   const Armed armed = armProgramProcess(spec, sup->sock.get(), Handover::ExecAtOnce);
   const bool forked = reapIntermediate(sup->middle);
   sup->sock.reset();  // the supervisor sees EOF unless it has the listener
