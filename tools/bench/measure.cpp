@@ -171,10 +171,9 @@ void Bench::latency() {
       std::reverse(cs.begin(), cs.end());
     for (const Config& c : cs) {
       const bool ordinary = c.name == kNative.name || c.name == kExtAuto.name;
-      const std::string tasks = c.name == kAllow.name ? "ordinary"
-                                : !want("lat")         ? "ordinary"
-                                : ordinary && want("ord") ? "probe,ordinary"
-                                                          : "probe";
+      const std::string tasks = c.name == kAllow.name || !want("lat") ? "ordinary"
+                                : ordinary && want("ord")              ? "probe,ordinary"
+                                                                       : "probe";
       worker(c, tasks, {"--n", std::to_string(p_.n)});
     }
   }
@@ -234,11 +233,8 @@ void Bench::workloads() {
   for (const Workload& w : workloads_) {
     progress("workload '%s': %d runs each of 3 ways", w.name.c_str(), p_.workRuns);
     auto wrap = [&](const std::string& way, const std::vector<std::string>& cmd) {
-      std::vector<std::string> args;
-      if (way == "work-allow")
-        args = {o_.self, "seccomp-allow", "--"};
-      else if (way == "work-ext")
-        args = prefix(kExtAuto);
+      std::vector<std::string> args =
+          prefix(way == "work-allow" ? kAllow : way == "work-ext" ? kExtAuto : kNative);
       args.insert(args.end(), cmd.begin(), cmd.end());
       return args;
     };
