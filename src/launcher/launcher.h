@@ -29,8 +29,8 @@
 // In both, the process that execs PROGRAM installs the filter itself
 // (launcher/program.h, the one place for further confinement: a strict
 // policy's Landlock containment) and hands the listener to S over a
-// socketpair (the ancestor model then waits for S's "ready"). Every fd extsys opens is close-on-exec, so
-// nothing of extsys leaks into PROGRAM.
+// socketpair (the ancestor model then waits for S's "ready"). Every fd
+// extsys opens is close-on-exec, so nothing of extsys leaks into PROGRAM.
 //
 // Without a supervisor (a filter that notifies nothing, as a strict policy
 // that restricts every described syscall has): no listener, no fork at all;

@@ -124,8 +124,10 @@ Result<UniqueFd> Handshake::awaitListener() {
 void Handshake::ready(const Status& status) {
   if (peer_ == Peer::ExecsAtOnce) {
     if (!status.ok())
-      std::fprintf(stderr, "extsys: the supervisor could not start: %s (the program runs on; "
-                           "every call its filter hands to the supervisor fails with ENOSYS)\n", status.error().message().c_str());
+      std::fprintf(stderr,
+                   "extsys: the supervisor could not start: %s (the program runs on; every "
+                   "call its filter hands to the supervisor fails with ENOSYS)\n",
+                   status.error().message().c_str());
     sock_.reset();
     return;
   }
