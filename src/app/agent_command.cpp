@@ -2,6 +2,7 @@
 // app/agent_command.cpp - `extsys agent` and `extsys oci-profile`.
 #include "app/agent_command.h"
 
+#include <CLI/CLI.hpp>
 #include <sys/un.h>
 #include <unistd.h>
 

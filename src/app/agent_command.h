@@ -7,10 +7,9 @@
 //                         install extsys's filter and send its listener there.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
 
+#include "app/cli_fwd.h"
 #include "app/supervisor_flags.h"
 
 namespace extsys::app {

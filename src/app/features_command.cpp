@@ -2,6 +2,7 @@
 // app/features_command.cpp - `extsys features [--json] [--no-cache]`.
 #include "app/features_command.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <cstdio>

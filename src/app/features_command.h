@@ -3,7 +3,9 @@
 // supports and what probes are answered, as a table or as JSON.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <string>
+
+#include "app/cli_fwd.h"
 
 namespace extsys::app {
 

@@ -2,7 +2,10 @@
 // app/main.cpp - the `extsys` command line.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <utility>
 #include <string_view>
 
 #include "app/agent_command.h"
@@ -28,22 +31,45 @@ int main(int argc, char** argv) {
                        "Print the version, the git commit, libseccomp's version and the build's "
                        "features, and exit");
 
+  // Each command's options are built only when argv[1] names that command
+  // (or names none: help, a misspelt word, options only, where every
+  // command is listed). CLI11 allocates every option it is given, ~90 KB of
+  // heap in all: fresh pages `extsys run`'s start-up would fault in for
+  // nothing (issue 22). A command built alone judges its own arguments the
+  // same way; its siblings only appear in the top level's --help.
   extsys::app::RunOptions run;
-  std::vector<std::string> command = extsys::app::splitCommand(argc, argv);
-  CLI::App* runCmd = extsys::app::addRunCommand(app, run);
   extsys::app::FeaturesOptions features;
-  CLI::App* featuresCmd = extsys::app::addFeaturesCommand(app, features);
   extsys::app::PolicyOptions policyOptions;
-  extsys::app::PolicyCommands policyCmds = extsys::app::addPolicyCommand(app, policyOptions);
   extsys::app::AgentCommandOptions agent;
-  CLI::App* agentCmd = extsys::app::addAgentCommand(app, agent);
   extsys::app::OciProfileOptions ociProfile;
-  CLI::App* ociProfileCmd = extsys::app::addOciProfileCommand(app, ociProfile);
-  // extsys matrix (issue 23)
-  extsys::app::MatrixOptions matrix;
-  CLI::App* matrixCmd = extsys::app::addMatrixCommand(app, matrix);
-  CLI::App* versionCmd = app.add_subcommand("version", "Print the same as --version.");
+  extsys::app::MatrixOptions matrix;  // extsys matrix (issue 23)
+  CLI::App *runCmd = nullptr, *featuresCmd = nullptr, *agentCmd = nullptr,
+           *ociProfileCmd = nullptr, *matrixCmd = nullptr, *versionCmd = nullptr;
+  extsys::app::PolicyCommands policyCmds{};
+  const std::pair<std::string_view, std::function<CLI::App*()>> commands[] = {
+      {"run", [&] { return runCmd = extsys::app::addRunCommand(app, run); }},
+      {"features", [&] { return featuresCmd = extsys::app::addFeaturesCommand(app, features); }},
+      {"policy",
+       [&] {
+         policyCmds = extsys::app::addPolicyCommand(app, policyOptions);
+         return policyCmds.check->get_parent();
+       }},
+      {"agent", [&] { return agentCmd = extsys::app::addAgentCommand(app, agent); }},
+      {"oci-profile",
+       [&] { return ociProfileCmd = extsys::app::addOciProfileCommand(app, ociProfile); }},
+      {"matrix", [&] { return matrixCmd = extsys::app::addMatrixCommand(app, matrix); }},
+      {"version",
+       [&] { return versionCmd = app.add_subcommand("version", "Print the same as --version."); }},
+  };
+  const std::string_view word = argc >= 2 ? argv[1] : "";
+  const bool one = std::ranges::any_of(commands, [&](const auto& c) { return c.first == word; });
+  for (const auto& [name, build] : commands)
+    if ((!one || name == word) && build()->get_name() != name)
+      return 70;  // EX_SOFTWARE: this table and the command's own name disagree
   extsys::app::addHelpCommand(app);
+  std::vector<std::string> command = extsys::app::splitCommand(argc, argv);
+  // Was this command built and chosen?
+  auto chosen = [](const CLI::App* cmd) { return cmd != nullptr && cmd->parsed(); };
 
   if (int rc = extsys::app::checkCommandWords(app, argc, argv); rc >= 0)
     return rc;
@@ -56,22 +82,22 @@ int main(int argc, char** argv) {
     return extsys::app::reportParseError(app, e);
   }
 
-  if (versionCmd->parsed()) {
+  if (chosen(versionCmd)) {
     std::printf("%s\n", extsys::app::versionText().c_str());
     return 0;
   }
-  if (policyCmds.check->parsed())
+  if (chosen(policyCmds.check))
     return extsys::app::policyCheckCommand(policyOptions);
-  if (policyCmds.list->parsed())
+  if (chosen(policyCmds.list))
     return extsys::app::policyListCommand(policyOptions);
-  if (agentCmd->parsed())
+  if (chosen(agentCmd))
     return extsys::app::agentCommand(std::move(agent));
-  if (ociProfileCmd->parsed())
+  if (chosen(ociProfileCmd))
     return extsys::app::ociProfileCommand(ociProfile);
-  if (featuresCmd->parsed())
+  if (chosen(featuresCmd))
     return extsys::app::featuresCommand(features);
   // extsys matrix (issue 23): COMMAND after `--` as for run.
-  if (matrixCmd->parsed()) {
+  if (chosen(matrixCmd)) {
     std::vector<std::string> rest = matrixCmd->remaining();
     if (!command.empty() && !rest.empty()) {
       std::fprintf(stderr, "extsys: matrix: %s '%s' before '--' (see extsys matrix --help)\n",
@@ -82,7 +108,7 @@ int main(int argc, char** argv) {
     matrix.command = command.empty() ? rest : command;
     return extsys::app::matrixCommand(std::move(matrix));
   }
-  if (runCmd->parsed()) {
+  if (chosen(runCmd)) {
     std::vector<std::string> rest = runCmd->remaining();
     if (!command.empty() && !rest.empty()) {
       std::fprintf(stderr, "extsys: run: %s '%s' before '--' (see extsys run --help)\n",

@@ -4,6 +4,7 @@
 // process group with its output in files.
 #include "app/matrix_command.h"
 
+#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>

@@ -4,12 +4,12 @@
 // one table (README.md, "Test your fallbacks on every kernel").
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <map>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include "app/cli_fwd.h"
 
 namespace extsys::app {
 

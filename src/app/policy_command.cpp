@@ -2,6 +2,7 @@
 // app/policy_command.cpp - validate and show policies.
 #include "app/policy_command.h"
 
+#include <CLI/CLI.hpp>
 #include <dirent.h>
 
 #include <algorithm>

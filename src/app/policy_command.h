@@ -2,11 +2,10 @@
 // app/policy_command.h - `extsys policy check FILE...` and `extsys policy list`.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
 #include <vector>
 
+#include "app/cli_fwd.h"
 #include "policy/policy.h"
 
 namespace extsys::app {

@@ -2,6 +2,7 @@
 // app/run_command.cpp - `extsys run [options] -- PROGRAM [ARGS...]`.
 #include "app/run_command.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sys/prctl.h>
 #include <unistd.h>

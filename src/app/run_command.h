@@ -3,11 +3,10 @@
 // filter, launcher and supervisor.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
 #include <vector>
 
+#include "app/cli_fwd.h"
 #include "app/supervisor_flags.h"
 #include "base/result.h"
 

@@ -2,6 +2,7 @@
 // app/supervisor_flags.cpp - --sync-wakeup and --threads.
 #include "app/supervisor_flags.h"
 
+#include <CLI/CLI.hpp>
 #include <unistd.h>
 
 namespace extsys::app {

@@ -3,10 +3,9 @@
 // `extsys run` and `extsys agent`: --sync-wakeup and --threads.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
 
+#include "app/cli_fwd.h"
 #include "supervisor/supervisor.h"
 
 namespace extsys::app {

@@ -2,6 +2,7 @@
 // app/usage.cpp - usage errors and `extsys help`.
 #include "app/usage.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 

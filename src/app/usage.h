@@ -5,10 +5,10 @@
 // [COMMAND]`.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
 #include <vector>
+
+#include "app/cli_fwd.h"
 
 namespace extsys::app {
 
