@@ -24,13 +24,13 @@ namespace {
 [[noreturn]] void becomeSupervisor(UniqueFd sock, const SupervisorMain& main) {
   if (auto st = closeFdsExcept({sock.get()}); !st) {
     // Holding the caller's fds would keep pipelines open: refuse to start.
-    Handshake(std::move(sock), Handshake::Peer::ExecsAtOnce).ready(st.error());
+    Handshake(std::move(sock), Handover::ExecAtOnce).ready(st.error());
     _exit(1);
   }
   sigset_t none;
   sigemptyset(&none);
   becomeSupervisorProcess(none);
-  Handshake h(std::move(sock), Handshake::Peer::ExecsAtOnce);
+  Handshake h(std::move(sock), Handover::ExecAtOnce);
   int rc = main(h);
   std::fflush(nullptr);
   _exit(rc);
@@ -75,7 +75,7 @@ Result<Detached> startDetachedSupervisor(const SupervisorMain& supervisorMain) {
   // between is delivered to us now, as it would have been.
   sigset_t terminal, old;
   sigemptyset(&terminal);
-  for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU})
+  for (int sig : kTerminalSignals)
     sigaddset(&terminal, sig);
   sigprocmask(SIG_BLOCK, &terminal, &old);
   const pid_t child = forkDetached();

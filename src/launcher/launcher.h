@@ -83,29 +83,34 @@ struct LaunchSpec {
   std::string frontLog;
 };
 
+// Whether PROGRAM waits for the supervisor's 'R' before exec, one choice
+// of the process model that both ends follow (armProgramProcess, Handshake).
+// The ancestor model's PROGRAM waits. In place it does not: the listener is
+// in flight in the socket (a probe made before the supervisor takes it just
+// waits in the kernel; should the supervisor die first, the socket and
+// listener go and the kernel answers ENOSYS), everything that can fail was
+// checked before the fork, and a failure after it is printed on the stderr
+// the supervisor still shares with PROGRAM.
+enum class Handover : uint8_t { AwaitReady, ExecAtOnce };
+
 // The supervisor's side of the start-up handshake.
 class Handshake {
 public:
-  // Whether the launcher reads ready()'s answer before exec: the ancestor
-  // model's PROGRAM does; in place PROGRAM is exec'd without waiting
-  // (launcher/program.h, Handover), so a failure is printed on the stderr the
-  // supervisor still shares with PROGRAM.
-  enum class Peer : uint8_t { Waits, ExecsAtOnce };
-  explicit Handshake(UniqueFd sock, Peer peer = Peer::Waits)
-      : sock_(std::move(sock)), peer_(peer) {}
+  explicit Handshake(UniqueFd sock, Handover handover = Handover::AwaitReady)
+      : sock_(std::move(sock)), handover_(handover) {}
   // Blocks until the launcher sends the listener. An error means the launcher
   // gave up (it has reported why, or PROGRAM runs without extsys because of
   // an outer listener); the supervisor should exit quietly.
   [[nodiscard]] Result<UniqueFd> awaitListener();
   // Tells the launcher to exec PROGRAM (ok) or to fail with this message
-  // (Peer::ExecsAtOnce: PROGRAM runs already; the message goes to stderr).
+  // (Handover::ExecAtOnce: PROGRAM runs already; the message goes to stderr).
   void ready(const Status& status);
   // awaitListener() failed because PROGRAM is under another listener.
   [[nodiscard]] bool outerListener() const { return outerListener_; }
 
 private:
   UniqueFd sock_;
-  Peer peer_;
+  Handover handover_;
   bool outerListener_ = false;
 };
 

@@ -39,12 +39,6 @@ std::string nestedMessage();
 [[nodiscard]] int runUnsupervised(const LaunchSpec& spec);
 
 enum class Armed : uint8_t { Ready, Busy, Failed };
-// Whether PROGRAM waits for the supervisor's 'R' before exec. In place it
-// does not: the listener is in flight in the socket (a probe made before the
-// supervisor takes it just waits in the kernel; should the supervisor die
-// first, the socket and listener go and the kernel answers ENOSYS), and
-// everything that can fail was checked before the fork.
-enum class Handover : uint8_t { AwaitReady, ExecAtOnce };
 // Everything between "this process will become PROGRAM" and exec: the one
 // place for further confinement, the filter, the listener sent over `sock`
 // (SCM_RIGHTS), and (AwaitReady) the supervisor's answer. Busy: nested

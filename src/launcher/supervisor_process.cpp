@@ -85,8 +85,9 @@ void becomeSupervisorProcess(const sigset_t& blocked) {
   if (chdir("/") != 0) {
     // Keeping the old cwd only pins a directory; carry on.
   }
-  for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE})
+  for (int sig : kTerminalSignals)
     signal(sig, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_DFL);
   sigprocmask(SIG_SETMASK, &blocked, nullptr);
   prctl(PR_SET_NAME, "extsys-super", 0, 0, 0);
@@ -122,7 +123,7 @@ Result<UniqueFd> Handshake::awaitListener() {
 }
 
 void Handshake::ready(const Status& status) {
-  if (peer_ == Peer::ExecsAtOnce) {
+  if (handover_ == Handover::ExecAtOnce) {
     if (!status.ok())
       std::fprintf(stderr,
                    "extsys: the supervisor could not start: %s (the program runs on; every "

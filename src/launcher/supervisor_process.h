@@ -17,9 +17,15 @@ namespace extsys::launcher::detail {
 // only if none of these could be used.
 [[nodiscard]] Status closeFdsExcept(std::initializer_list<int> keep);
 
-// setsid, chdir("/"), the supervisor's signal dispositions (job-control and
-// terminal signals ignored, SIGCHLD default) and mask (`blocked`, nothing
-// else), and its name "extsys-super".
+// The signals a terminal sends to its foreground job (^C, ^\, hang-up and
+// job control). The supervisor ignores them: it leaves the job's process
+// group with setsid, but one sent to the group before may be pending. The
+// in-place launcher keeps them blocked across the fork until it has.
+inline constexpr int kTerminalSignals[] = {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU};
+
+// setsid, chdir("/"), the supervisor's signal dispositions (kTerminalSignals
+// and SIGPIPE ignored, SIGCHLD default) and mask (`blocked`, nothing else),
+// and its name "extsys-super".
 void becomeSupervisorProcess(const sigset_t& blocked);
 
 // Opens /dev/null (close-on-exec) on each of fds 0, 1 and 2 that is closed,
