@@ -271,7 +271,7 @@ void Bench::startup() {
       {"spawn", "extsys-bench spawn -- /bin/true (fork+exec+wait wrapper)",
        {o_.self, "spawn", "--", "/bin/true"}},
       {"run", "extsys run -- /bin/true", {o_.extsys, "run", "--", "/bin/true"}},
-      {"version", "extsys --version (exec + dynamic linking only)", {o_.extsys, "--version"}}};
+      {"version", "extsys --version (exec and start-up only)", {o_.extsys, "--version"}}};
   const ChildResult runHelp = helpOf({o_.extsys, "run", "--help"});
   const ChildResult featHelp = helpOf({o_.extsys, "features", "--help"});
   const bool hasFeatures = WIFEXITED(featHelp.status) && WEXITSTATUS(featHelp.status) == 0;
