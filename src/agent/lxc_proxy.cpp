@@ -14,6 +14,7 @@
 #include "agent/container_state.h"
 #include "agent/receive.h"
 #include "base/errno_name.h"
+#include "base/fd_passing.h"
 #include "base/log.h"
 #include "supervisor/supervisor.h"
 
@@ -46,34 +47,15 @@ struct Received {
 Result<Received> receiveOne(int conn, size_t maxBytes) {
   Received r;
   r.bytes.resize(maxBytes + 1);
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsReceived)];
-  for (;;) {
-    iovec iov{r.bytes.data(), r.bytes.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return Error::fromErrno(errno, "recvmsg(LXC connection)");
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-        continue;
-      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        r.fds.emplace_back(fd);
-      }
-    }
-    r.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
-    r.fdsCut = (msg.msg_flags & MSG_CTRUNC) != 0;
-    r.bytes.resize(static_cast<size_t>(n));
-    return r;
-  }
+  auto m = recvMessage(conn, {reinterpret_cast<char*>(r.bytes.data()), r.bytes.size()},
+                       kMaxFdsReceived, 0, "recvmsg(LXC connection)");
+  if (!m)
+    return std::move(m).error();
+  r.fds = std::move(m->fds);
+  r.truncated = m->truncated;
+  r.fdsCut = m->fdsCut;
+  r.bytes.resize(m->size);
+  return r;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// agent/receive.cpp - recvmsg loop with SCM_RIGHTS.
+// agent/receive.cpp - a container process state and its fds, off a
+// runtime's connection.
 #include "agent/receive.h"
 
 #include <poll.h>
@@ -9,14 +10,9 @@
 #include <cstring>
 #include <vector>
 
+#include "base/fd_passing.h"
+
 namespace extsys::agent {
-namespace {
-
-// The most the kernel passes in one message (SCM_MAX_FD): room for all of
-// them, so that more than the limit is counted rather than cut off unseen.
-constexpr size_t kMaxFdsPerMessage = 253;
-
-}  // namespace
 
 bool isSeccompListener(int fd) {
   char link[64];
@@ -35,7 +31,6 @@ Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limit
   std::string raw;
   JsonObjectScanner scanner;
   char buf[16384];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
 
   while (scanner.state() == JsonObjectScanner::State::NeedMore) {
     const auto left =
@@ -53,30 +48,19 @@ Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limit
     if (rc == 0)
       continue;
 
-    iovec iov{buf, sizeof buf};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    // Room for every fd the kernel passes at once: more than the limit is
+    // counted (and closed) rather than cut off unseen.
+    auto m = recvMessage(conn, buf, kMaxFdsPerMessage, MSG_DONTWAIT, "recvmsg(connection)");
+    if (!m && m.error().err() == EAGAIN)
       continue;
-    if (n < 0)
-      return Error::fromErrno(errno, "recvmsg(connection)");
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-        continue;
-      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        fds.emplace_back(fd);
-      }
-    }
-    if ((msg.msg_flags & MSG_CTRUNC) != 0 || fds.size() > limits.maxFds)
+    if (!m)
+      return std::move(m).error();
+    for (UniqueFd& fd : m->fds)
+      fds.push_back(std::move(fd));
+    const size_t n = m->size;
+    if (m->fdsCut || fds.size() > limits.maxFds)
       return Error(EMFILE, "the runtime passed " + std::to_string(fds.size()) +
-                               ((msg.msg_flags & MSG_CTRUNC) != 0 ? " or more" : "") +
+                               (m->fdsCut ? " or more" : "") +
                                " file descriptors, more than the " +
                                std::to_string(limits.maxFds) +
                                " allowed (--max-fds); all closed, connection dropped");
@@ -86,12 +70,11 @@ Result<ReceivedState> receiveContainerState(int conn, const ReceiveLimits& limit
       return Error(ECONNRESET, "the runtime closed the connection after " +
                                    std::to_string(raw.size()) +
                                    " bytes, before the container process state was complete");
-    raw.append(buf, static_cast<size_t>(n));
+    raw.append(buf, n);
     if (raw.size() > limits.maxBytes)
       return Error(EMSGSIZE, "container process state larger than " +
                                  std::to_string(limits.maxBytes) + " bytes");
-    if (scanner.feed(std::string_view(buf, static_cast<size_t>(n))) ==
-        JsonObjectScanner::State::Malformed)
+    if (scanner.feed(std::string_view(buf, n)) == JsonObjectScanner::State::Malformed)
       return Error(EINVAL, "the runtime sent something that is not a JSON object");
   }
 

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -33,55 +34,64 @@ Status sendWithFd(int sock, std::string_view payload, int fd) {
   return okStatus();
 }
 
-Result<Received> recvWithFd(int sock, size_t cap) {
-  Received out;
-  out.data.assign(cap, '\0');
-  iovec iov{out.data.data(), out.data.size()};
-  // Room for more fds than we accept, so that a peer sending several is
-  // seen (and its fds closed) rather than silently truncated.
-  constexpr size_t kRoom = 8;
-  alignas(cmsghdr) char control[CMSG_SPACE(kRoom * sizeof(int))] = {};
+Result<Message> recvMessage(int sock, std::span<char> buf, size_t room, int flags,
+                            const char* what) {
+  iovec iov{buf.data(), buf.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFdsPerMessage * sizeof(int))];
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  msg.msg_controllen = CMSG_SPACE(std::min(room, kMaxFdsPerMessage) * sizeof(int));
   ssize_t n;
   do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n < 0)
-    return Error::fromErrno(errno, "recvmsg");
-  // Every fd that arrived is owned here, whatever happens next.
-  std::vector<UniqueFd> fds;
-  bool foreign = false;
+    return Error::fromErrno(errno, what);
+  Message out;
+  out.size = static_cast<size_t>(n);
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-      foreign = true;
+      out.foreign = true;
       continue;
     }
     const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (size_t i = 0; i < count; ++i) {
       int fd;
       std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      fds.emplace_back(fd);
+      out.fds.emplace_back(fd);
     }
   }
-  if ((msg.msg_flags & MSG_CTRUNC) != 0)
+  out.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  out.fdsCut = (msg.msg_flags & MSG_CTRUNC) != 0;
+  return out;
+}
+
+Result<Received> recvWithFd(int sock, size_t cap) {
+  Received out;
+  out.data.assign(cap, '\0');
+  // Room for more fds than we accept, so that a peer sending several is
+  // seen (and its fds closed) rather than silently truncated.
+  constexpr size_t kRoom = 8;
+  auto m = recvMessage(sock, out.data, kRoom, 0, "recvmsg");
+  if (!m)
+    return std::move(m).error();
+  if (m->fdsCut)
     return Error(EPROTO, "recvmsg: control data truncated (the peer sent more than " +
                              std::to_string(kRoom) + " fds); closed what arrived");
-  if (fds.size() > 1)
-    return Error(EPROTO, "recvmsg: " + std::to_string(fds.size()) +
+  if (m->fds.size() > 1)
+    return Error(EPROTO, "recvmsg: " + std::to_string(m->fds.size()) +
                              " fds in one message, expected at most one; closed them");
-  if (foreign)
+  if (m->foreign)
     return Error(EPROTO, "recvmsg: unexpected control message");
-  if ((msg.msg_flags & MSG_TRUNC) != 0)
+  if (m->truncated)
     return Error(EMSGSIZE, "recvmsg: message longer than " + std::to_string(cap) + " bytes");
-  if (n == 0 && fds.empty())
+  if (m->size == 0 && m->fds.empty())
     return Error(EPIPE, "peer closed the socket");
-  out.data.resize(static_cast<size_t>(n));
-  if (!fds.empty())
-    out.fd = std::move(fds.front());
+  out.data.resize(m->size);
+  if (!m->fds.empty())
+    out.fd = std::move(m->fds.front());
   return out;
 }
 

@@ -108,5 +108,50 @@ TEST(FdPassing, EofIsEpipe) {
   EXPECT_EQ(got.error().err(), EPIPE);
 }
 
+// recvMessage, which every receiver of fds uses (recvWithFd, the agent's
+// runtime and LXC connections): every fd that came is owned, within the
+// room given; beyond it MSG_CTRUNC is reported and nothing leaks.
+TEST(FdPassing, RecvMessageReturnsEveryFdWithinItsRoom) {
+  Pair p;
+  const int before = openFds();
+  sendFds(p.a, 3);
+  {
+    char buf[16];
+    auto got = recvMessage(p.b, buf, 16, 0, "recvmsg(test)");
+    ASSERT_TRUE(got.ok()) << got.error().message();
+    EXPECT_EQ(got->size, 1u);
+    EXPECT_EQ(got->fds.size(), 3u);
+    EXPECT_FALSE(got->fdsCut);
+    EXPECT_FALSE(got->truncated);
+    for (const UniqueFd& fd : got->fds)
+      EXPECT_EQ(fcntl(fd.get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  }
+  EXPECT_EQ(openFds(), before) << "an fd leaked";
+}
+
+TEST(FdPassing, RecvMessageBeyondItsRoomReportsTheCutAndLeaksNothing) {
+  Pair p;
+  const int before = openFds();
+  sendFds(p.a, 5);
+  {
+    char buf[16];
+    auto got = recvMessage(p.b, buf, 2, 0, "recvmsg(test)");
+    ASSERT_TRUE(got.ok()) << got.error().message();
+    EXPECT_TRUE(got->fdsCut);
+    EXPECT_LE(got->fds.size(), 2u);
+  }
+  EXPECT_EQ(openFds(), before) << "an fd leaked";
+}
+
+TEST(FdPassing, RecvMessageGivesEagainAsItIs) {
+  Pair p;
+  char buf[16];
+  auto got = recvMessage(p.b, buf, 1, MSG_DONTWAIT, "recvmsg(test)");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().err(), EAGAIN);
+  EXPECT_NE(got.error().message().find("recvmsg(test)"), std::string::npos)
+      << got.error().message();
+}
+
 }  // namespace
 }  // namespace extsys
