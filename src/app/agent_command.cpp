@@ -248,23 +248,40 @@ CLI::App* addOciProfileCommand(CLI::App& app, OciProfileOptions& o) {
 namespace {
 
 // --format lxc (issue 21): the rule table as LXC's policy text.
+// What both profile formats start from: --policy applied to this kernel,
+// its name checked to be one the agent can read back from `where` (the
+// container's listenerMetadata or LXC cookie, "policy=NAME"). On failure the
+// reason has been printed and `status` is the exit status.
+struct ProfilePolicy {
+  std::optional<policy::EffectivePolicy> effective;
+  int status = 0;
+};
+
+ProfilePolicy profilePolicy(const OciProfileOptions& o, const char* where) {
+  auto lookup = features(o.noCache);
+  if (!lookup) {
+    std::fprintf(stderr, "extsys: %s\n", lookup.error().message().c_str());
+    return {std::nullopt, 1};
+  }
+  auto effective = effectiveFor(o.policy, lookup->features, 0);
+  if (!effective)
+    return {std::nullopt, policyError(effective.error().message())};
+  if (auto md = agent::parseAgentMetadata("policy=" + effective->name); !md)
+    return {std::nullopt, policyError(std::string("oci-profile: the policy's name cannot go into ") +
+                                      where + ", so the agent could not find it (" +
+                                      md.error().message() + ")")};
+  return {std::move(*effective), 0};
+}
+
 int lxcProfileCommand(const OciProfileOptions& o) {
   if (!o.check.empty() || !o.into.empty() || !o.base.empty()) {
     std::fprintf(stderr, "extsys: oci-profile: --format lxc takes no --check, --into or --base\n");
     return kExitUsage;
   }
-  auto lookup = features(o.noCache);
-  if (!lookup) {
-    std::fprintf(stderr, "extsys: %s\n", lookup.error().message().c_str());
-    return 1;
-  }
-  auto effective = effectiveFor(o.policy, lookup->features, 0);
-  if (!effective)
-    return policyError(effective.error().message());
   // The agent reads the cookie back with the listenerMetadata grammar.
-  if (auto md = agent::parseAgentMetadata("policy=" + effective->name); !md)
-    return policyError("oci-profile: the policy's name cannot go into lxc.seccomp.notify.cookie, "
-                       "so the agent could not find it (" + md.error().message() + ")");
+  auto [effective, status] = profilePolicy(o, "lxc.seccomp.notify.cookie");
+  if (!effective)
+    return status;
   const auto profile = agent::makeLxcProfile(filter::buildRules(*effective), effective->name);
   for (const auto& w : profile.warnings)
     log::app().warn("{}", w);
@@ -287,22 +304,12 @@ int ociProfileCommand(const OciProfileOptions& o) {
                  listenerPath.c_str(), sizeof addr.sun_path - 1);
     return kExitUsage;
   }
-  auto lookup = features(o.noCache);
-  if (!lookup) {
-    std::fprintf(stderr, "extsys: %s\n", lookup.error().message().c_str());
-    return 1;
-  }
-  auto effective = effectiveFor(o.policy, lookup->features, 0);
+  auto [effective, status] = profilePolicy(o, "listenerMetadata");
   if (!effective)
-    return policyError(effective.error().message());
+    return status;
   agent::ProfileOptions po;
   po.listenerPath = listenerPath;
-
   po.listenerMetadata = "policy=" + effective->name;
-  // The agent must be able to read back what the profile names.
-  if (auto md = agent::parseAgentMetadata(po.listenerMetadata); !md)
-    return policyError("oci-profile: the policy's name cannot go into listenerMetadata, so the "
-                       "agent could not find it (" + md.error().message() + ")");
   if (o.policy.find('/') != std::string::npos || o.policy.ends_with(".toml"))
     log::app().warn(
         "the agent looks policies up by NAME: '{}' must be in its policy "
