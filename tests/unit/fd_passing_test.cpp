@@ -111,36 +111,38 @@ TEST(FdPassing, EofIsEpipe) {
 // recvMessage, which every receiver of fds uses (recvWithFd, the agent's
 // runtime and LXC connections): every fd that came is owned, within the
 // room given; beyond it MSG_CTRUNC is reported and nothing leaks.
-TEST(FdPassing, RecvMessageReturnsEveryFdWithinItsRoom) {
+// receiveFds: `count` fds sent, received with room for `room`, the message
+// handed to `check`; once it is gone, no fd may be left open.
+template <class Check>
+void receiveFds(int count, size_t room, Check check) {
   Pair p;
   const int before = openFds();
-  sendFds(p.a, 3);
+  sendFds(p.a, count);
   {
     char buf[16];
-    auto got = recvMessage(p.b, buf, 16, 0, "recvmsg(test)");
+    auto got = recvMessage(p.b, buf, room, 0, "recvmsg(test)");
     ASSERT_TRUE(got.ok()) << got.error().message();
-    EXPECT_EQ(got->size, 1u);
-    EXPECT_EQ(got->fds.size(), 3u);
-    EXPECT_FALSE(got->fdsCut);
-    EXPECT_FALSE(got->truncated);
-    for (const UniqueFd& fd : got->fds)
-      EXPECT_EQ(fcntl(fd.get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    check(*got);
   }
   EXPECT_EQ(openFds(), before) << "an fd leaked";
 }
 
+TEST(FdPassing, RecvMessageReturnsEveryFdWithinItsRoom) {
+  receiveFds(3, 16, [](const Message& m) {
+    EXPECT_EQ(m.size, 1u);
+    EXPECT_EQ(m.fds.size(), 3u);
+    EXPECT_FALSE(m.fdsCut);
+    EXPECT_FALSE(m.truncated);
+    for (const UniqueFd& fd : m.fds)
+      EXPECT_EQ(fcntl(fd.get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  });
+}
+
 TEST(FdPassing, RecvMessageBeyondItsRoomReportsTheCutAndLeaksNothing) {
-  Pair p;
-  const int before = openFds();
-  sendFds(p.a, 5);
-  {
-    char buf[16];
-    auto got = recvMessage(p.b, buf, 2, 0, "recvmsg(test)");
-    ASSERT_TRUE(got.ok()) << got.error().message();
-    EXPECT_TRUE(got->fdsCut);
-    EXPECT_LE(got->fds.size(), 2u);
-  }
-  EXPECT_EQ(openFds(), before) << "an fd leaked";
+  receiveFds(5, 2, [](const Message& m) {
+    EXPECT_TRUE(m.fdsCut);
+    EXPECT_LE(m.fds.size(), 2u);
+  });
 }
 
 TEST(FdPassing, RecvMessageGivesEagainAsItIs) {
