@@ -321,17 +321,10 @@ TEST(LxcCli, UsageErrorsAndTheProfileText) {
 // order, and serves LXC on the seqpacket one.
 TEST(LxcSocket, SocketActivationWithBothSockets) {
   const std::string dir = makeDir("extsys-lxc-sd");
-  auto listening = [&](int type, const std::string& path) {
-    int l = socket(AF_UNIX, type, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    EXPECT_EQ(bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(listen(l, 16), 0);
-    return l;
-  };
-  const int lxc = listening(SOCK_SEQPACKET, dir + "/lxc.sock");
-  const int oci = listening(SOCK_STREAM, dir + "/oci.sock");
+  const int lxc = listeningUnixSocket(SOCK_SEQPACKET, dir + "/lxc.sock");
+  const int oci = listeningUnixSocket(SOCK_STREAM, dir + "/oci.sock");
+  ASSERT_GE(lxc, 0);
+  ASSERT_GE(oci, 0);
   Background agentProc =
       Background::spawn({binary("EXTSYS"), "agent"}, dir + "/agent.log", [lxc, oci] {
         const int a = dup(lxc), b = dup(oci);  // LXC's first: the order is not the meaning

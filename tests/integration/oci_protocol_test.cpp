@@ -421,12 +421,8 @@ TEST(AgentSocket, SocketActivationLikeSystemd) {
   const std::string dir = fs::temp_directory_path() / ("extsys-oci-sd-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const std::string path = dir + "/activated.sock";
-  int l = socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(l, 16), 0);
+  const int l = listeningUnixSocket(SOCK_STREAM, path);
+  ASSERT_GE(l, 0);
   Background agentProc = Background::spawn(
       {binary("EXTSYS"), "agent", "--log-level", "debug"}, dir + "/agent.log", [l] {
         dup2(l, 3);  // SD_LISTEN_FDS_START

@@ -201,6 +201,21 @@ size_t fdCount(pid_t pid) {
   return n;
 }
 
+int listeningUnixSocket(int type, const std::string& path) {
+  const int l = socket(AF_UNIX, type, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (l < 0 || bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(l, 16) != 0) {
+    ADD_FAILURE() << "cannot listen on " << path << ": " << std::strerror(errno);
+    if (l >= 0)
+      close(l);
+    return -1;
+  }
+  return l;
+}
+
 // ---------------------------------------------------------------------------
 // The protocol and a fake runtime.
 

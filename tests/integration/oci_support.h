@@ -84,6 +84,10 @@ std::vector<pid_t> childrenOf(pid_t parent);
 // How many fds process `pid` has open (0 if it is gone).
 size_t fdCount(pid_t pid);
 
+// A unix socket of `type` bound to `path` and listening, as a systemd socket
+// unit passes it (-1 and a test failure if it cannot be made).
+int listeningUnixSocket(int type, const std::string& path);
+
 // ---------------------------------------------------------------------------
 // The protocol and a fake runtime: a child installs extsys's filter with a
 // listener, sends the state and the fd the way runc (compact, one sendmsg) or
