@@ -10,6 +10,8 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "agent/container_state.h"
 #include "agent/receive.h"
@@ -32,30 +34,6 @@ constexpr size_t kMaxFdsReceived = 16;
 std::string sizesText(uint16_t notif, uint16_t resp, uint16_t data) {
   return "{" + std::to_string(notif) + ", " + std::to_string(resp) + ", " + std::to_string(data) +
          "}";
-}
-
-// One message off the connection, with its descriptors.
-struct Received {
-  std::vector<uint8_t> bytes;
-  std::vector<UniqueFd> fds;
-  bool truncated = false;  // longer than the buffer (MSG_TRUNC)
-  bool fdsCut = false;     // more descriptors than the control buffer held
-};
-
-// Blocks until a message or the end of the connection (bytes empty, no
-// error). A container may go for days without a probe: no timeout.
-Result<Received> receiveOne(int conn, size_t maxBytes) {
-  Received r;
-  r.bytes.resize(maxBytes + 1);
-  auto m = recvMessage(conn, {reinterpret_cast<char*>(r.bytes.data()), r.bytes.size()},
-                       kMaxFdsReceived, 0, "recvmsg(LXC connection)");
-  if (!m)
-    return std::move(m).error();
-  r.fds = std::move(m->fds);
-  r.truncated = m->truncated;
-  r.fdsCut = m->fdsCut;
-  r.bytes.resize(m->size);
-  return r;
 }
 
 }  // namespace
@@ -158,11 +136,18 @@ int serveLxcConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o) 
   std::optional<std::string> servedCookie;  // the cookie `sup` was made for
   std::string policyError;                  // why that cookie has no supervisor
   bool warnedPidNamespace = false;
+  // One byte more than a message may have, so that a longer one shows as
+  // MSG_TRUNC.
+  std::vector<uint8_t> buf(maxMessageSize(*sizes) + 1);
   for (uint64_t messages = 0;; ++messages) {
-    auto got = receiveOne(conn.get(), maxMessageSize(*sizes));
+    // Blocks until a message or the end of the connection. A container may
+    // go for days without a probe: no timeout.
+    auto got = recvMessage(conn.get(), {reinterpret_cast<char*>(buf.data()), buf.size()},
+                           kMaxFdsReceived, 0, "recvmsg(LXC connection)");
     if (!got)
       return drop(got.error().message());
-    if (got->bytes.empty() && got->fds.empty()) {
+    const std::span<const uint8_t> bytes(buf.data(), got->size);
+    if (bytes.empty() && got->fds.empty()) {
       const auto c = sup ? sup->counters() : supervisor::Counters{};
       logger().info(
           "{}: the monitor closed the connection after {} notification(s); probes answered "
@@ -177,7 +162,7 @@ int serveLxcConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o) 
     if (got->fdsCut || got->fds.size() != kProxyFds)
       return drop("message with " + std::to_string(got->fds.size()) +
                   (got->fdsCut ? " or more" : "") + " file descriptors, not 3");
-    auto req = parseProxyMessage(got->bytes, *sizes);
+    auto req = parseProxyMessage(bytes, *sizes);
     if (!req)
       return drop(req.error().message());
     if (!isSeccompListener(got->fds[2].get()))
@@ -225,12 +210,12 @@ int serveLxcConnection(UniqueFd conn, const ucred& peer, const AgentOptions& o) 
         return drop(listener.error().message());
       reply = sup->decide(n, *listener);
     }
-    const auto bytes = proxyReply(got->bytes, *req, reply);
+    const auto replyBytes = proxyReply(bytes, *req, reply);
     ssize_t sent;
     do
-      sent = send(conn.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      sent = send(conn.get(), replyBytes.data(), replyBytes.size(), MSG_NOSIGNAL);
     while (sent < 0 && errno == EINTR);
-    if (sent != static_cast<ssize_t>(bytes.size()))
+    if (sent != static_cast<ssize_t>(replyBytes.size()))
       return drop("sending the reply: " +
                   (sent < 0 ? errnoDescribe(errno) : std::string("short write")));
   }

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include "app/agent_command.h"
 #include "app/features_command.h"
